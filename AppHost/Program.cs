@@ -1,0 +1,50 @@
+using AgentFleet.AppHost;
+using AgentFleet.Hosting;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+// Infrastructure
+var postgres = builder.AddPostgres("postgres");
+var fleetDb = postgres.AddDatabase("fleetdb");
+var redis = builder.AddRedis("redis");
+var adminKey = builder.AddParameter("management-api-key", secret: true);
+
+// Services
+var zaiProxy = builder.AddProject<Projects.ZaiProxy>("zai-proxy")
+    .WithGrpcEndpoint()
+    .WithReference(fleetDb).WaitFor(fleetDb)
+    .WithHttpHealthCheck("/health");
+
+var sessionRunner = builder.AddProject<Projects.SessionRunner>("session-runner")
+    .WithGrpcEndpoint()
+    .WithReference(fleetDb).WaitFor(fleetDb)
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(zaiProxy).WaitFor(zaiProxy)
+    .WithHttpHealthCheck("/health");
+
+var comfyBridge = builder.AddProject<Projects.ComfyBridge>("comfy-bridge")
+    .WithGrpcEndpoint()
+    .WithReference(fleetDb).WaitFor(fleetDb)
+    .WithEnvironmentFromHost("ComfyUI__")
+    .WithHttpHealthCheck("/health");
+
+var managementApi = builder.AddProject<Projects.ManagementApi>("management-api")
+    .WithReference(fleetDb).WaitFor(fleetDb)
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(sessionRunner).WaitFor(sessionRunner)
+    .WithReference(zaiProxy)
+    .WithReference(comfyBridge)
+    .WithEnvironment("MANAGEMENT_API_KEY", adminKey)
+    .WithHttpHealthCheck("/health");
+
+// Gateway: the one public port
+builder.AddProject<Projects.Gateway>("gateway")
+    .WithHttpEndpoint(port: Extensions.GatewayPort())
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(managementApi).WaitFor(managementApi)
+    .WithReference(zaiProxy).WaitFor(zaiProxy)
+    .WithReference(comfyBridge).WaitFor(comfyBridge)
+    .WithEnvironment("MANAGEMENT_API_KEY", adminKey)
+    .WithHttpHealthCheck("/health");
+
+await builder.Build().RunAsync();

@@ -1,0 +1,64 @@
+using AgentFleet.ServiceDefaults.Health;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace AgentFleet.ServiceDefaults.Data;
+
+public static class NpgsqlExtensions
+{
+    /// <summary>
+    /// Registers an <see cref="NpgsqlDataSource"/> from <c>ConnectionStrings__{name}</c> (what an Aspire
+    /// AppHost injects) with a readiness check; Npgsql emits its own traces and metrics, which the
+    /// telemetry defaults collect.
+    /// </summary>
+    public static IHostApplicationBuilder AddNpgsqlDataSource(this IHostApplicationBuilder builder, string connectionName)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(connectionName)
+            ?? throw new InvalidOperationException(
+                $"ConnectionStrings:{connectionName} is not set. Run through the AppHost, or set ConnectionStrings__{connectionName}.");
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { Name = connectionName }.Build());
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            $"postgres:{connectionName}",
+            services => new NpgsqlHealthCheck(services.GetRequiredService<NpgsqlDataSource>()),
+            HealthStatus.Unhealthy,
+            [HealthExtensions.ReadyTag],
+            TimeSpan.FromSeconds(5)));
+        return builder;
+    }
+
+    /// <summary>
+    /// Applies the numbered <c>Migrations/*.sql</c> files embedded in <paramref name="migrationsAssembly"/>
+    /// at start-up, before the service serves anything.
+    /// </summary>
+    public static IHostApplicationBuilder AddMigrations(this IHostApplicationBuilder builder, string component, System.Reflection.Assembly migrationsAssembly)
+    {
+        builder.Services.AddSingleton(services => new MigrationRunner(
+            services.GetRequiredService<NpgsqlDataSource>(),
+            component,
+            MigrationScript.FromAssembly(migrationsAssembly),
+            services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MigrationRunner>>()));
+        builder.Services.AddHostedService(services => services.GetRequiredService<MigrationRunner>());
+        return builder;
+    }
+}
+
+/// <summary>Readiness of PostgreSQL: <c>SELECT 1</c> through the data source.</summary>
+public sealed class NpgsqlHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var command = dataSource.CreateCommand("SELECT 1");
+            await command.ExecuteScalarAsync(cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            return HealthCheckResult.Unhealthy("PostgreSQL is unreachable", ex);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Http;
+
+namespace AgentFleet.ServiceDefaults.Problems;
+
+/// <summary>Stable machine-readable <c>code</c> values for ProblemDetails. Clients switch on these, never on titles.</summary>
+public static class ProblemCodes
+{
+    public const string BadRequest = "bad_request";
+    public const string ValidationFailed = "validation_failed";
+    public const string Unauthorized = "unauthorized";
+    public const string Forbidden = "forbidden";
+    public const string NotFound = "not_found";
+    public const string MethodNotAllowed = "method_not_allowed";
+    public const string Conflict = "conflict";
+    public const string PayloadTooLarge = "payload_too_large";
+    public const string UnsupportedMediaType = "unsupported_media_type";
+    public const string RateLimited = "rate_limited";
+    public const string InternalError = "internal_error";
+    public const string Unavailable = "service_unavailable";
+    public const string Timeout = "timeout";
+
+    /// <summary>The code a status gets when the code that produced it named none.</summary>
+    public static string ForStatus(int status) => status switch
+    {
+        StatusCodes.Status400BadRequest => BadRequest,
+        StatusCodes.Status401Unauthorized => Unauthorized,
+        StatusCodes.Status403Forbidden => Forbidden,
+        StatusCodes.Status404NotFound => NotFound,
+        StatusCodes.Status405MethodNotAllowed => MethodNotAllowed,
+        StatusCodes.Status409Conflict => Conflict,
+        StatusCodes.Status413PayloadTooLarge => PayloadTooLarge,
+        StatusCodes.Status415UnsupportedMediaType => UnsupportedMediaType,
+        StatusCodes.Status422UnprocessableEntity => ValidationFailed,
+        StatusCodes.Status429TooManyRequests => RateLimited,
+        StatusCodes.Status503ServiceUnavailable => Unavailable,
+        StatusCodes.Status504GatewayTimeout => Timeout,
+        >= 500 => InternalError,
+        _ => BadRequest,
+    };
+}

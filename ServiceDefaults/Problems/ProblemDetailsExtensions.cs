@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentFleet.ServiceDefaults.Problems;
+
+public static class ProblemDetailsExtensions
+{
+    /// <summary>Every error body is an RFC 9457 ProblemDetails with a stable <c>code</c> and the trace id.</summary>
+    public static IServiceCollection AddFleetProblemDetails(this IServiceCollection services)
+    {
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            var problem = context.ProblemDetails;
+            var status = problem.Status ?? context.HttpContext.Response.StatusCode;
+            if (context.Exception is ProblemException known)
+            {
+                status = known.Status;
+                problem.Title = known.Title;
+                problem.Detail = known.Detail;
+                problem.Extensions["code"] = known.Code;
+                if (known.Suggestion is not null)
+                {
+                    problem.Extensions["suggestion"] = known.Suggestion;
+                }
+            }
+            else if (context.Exception is not null and not BadHttpRequestException)
+            {
+                // Whatever the exception said stays in the logs.
+                problem.Detail = null;
+            }
+            problem.Status = status;
+            problem.Extensions.TryAdd("code", ProblemCodes.ForStatus(status));
+            problem.Extensions.Remove("exception");
+            problem.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
+        });
+        return services;
+    }
+
+    /// <summary>Exceptions and bare error status codes (an unmatched route, a 405) become ProblemDetails.</summary>
+    public static IApplicationBuilder UseFleetProblemDetails(this IApplicationBuilder app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = exception => exception switch
+            {
+                ProblemException known => known.Status,
+                BadHttpRequestException bad => bad.StatusCode,
+                OperationCanceledException => StatusCodes.Status499ClientClosedRequest,
+                _ => StatusCodes.Status500InternalServerError,
+            },
+        });
+        app.UseStatusCodePages();
+        return app;
+    }
+}

@@ -1,0 +1,13 @@
+using AgentFleet.ServiceDefaults.Health;
+
+namespace AgentFleet.Gateway.Extensions;
+
+internal static class Extensions
+{
+    public const string ResourceName = "gateway";
+
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddRedisHealthCheck("redis");
+    }
+}

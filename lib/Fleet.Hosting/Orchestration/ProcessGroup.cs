@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using AgentFleet.Hosting.ApplicationModel;
+using AgentFleet.Hosting.Console;
+
+namespace AgentFleet.Hosting.Orchestration;
+
+/// <summary>
+/// A process started in a session of its own (through <c>setsid</c>), so that it and every process it
+/// starts share one process group we can signal together: nothing it forks outlives a stop.
+/// </summary>
+public sealed partial class ProcessGroup : IDisposable
+{
+    private readonly Process _process;
+    private readonly int _stopSignal;
+
+    private ProcessGroup(Process process, int stopSignal)
+    {
+        _process = process;
+        _stopSignal = stopSignal;
+        Pid = process.Id;
+    }
+
+    /// <summary>The leader's pid, which is also the group id.</summary>
+    public int Pid { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public static ProcessGroup Start(LaunchSpec spec, IReadOnlyDictionary<string, string> environment, string name, ConsoleLog log)
+    {
+        // setsid execs the program in place (our child is never a group leader), so the pid is the program's.
+        var start = new ProcessStartInfo("setsid")
+        {
+            WorkingDirectory = spec.WorkingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(spec.FileName);
+        foreach (var argument in spec.Arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Line(name, e.Data, isError: false); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Line(name, e.Data, isError: true); };
+        process.Start();
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new ProcessGroup(process, spec.StopSignal);
+    }
+
+    public async Task<int> WaitForExitAsync(CancellationToken cancellationToken = default)
+    {
+        await _process.WaitForExitAsync(cancellationToken);
+        return _process.ExitCode;
+    }
+
+    /// <summary>The graceful signal to the whole group; SIGKILL to what is left after <paramref name="grace"/>.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        Signal(_stopSignal);
+        using var timeout = new CancellationTokenSource(grace);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        // Also reaps stragglers the leader left behind when it exited.
+        Signal(Signals.SIGKILL);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Sends a signal to every process in the group; a group already gone is not an error.</summary>
+    public void Signal(int signal) => kill(-Pid, signal);
+
+    public void Dispose() => _process.Dispose();
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
+}

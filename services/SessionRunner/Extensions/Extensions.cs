@@ -1,0 +1,16 @@
+using AgentFleet.ServiceDefaults.Data;
+using AgentFleet.ServiceDefaults.Health;
+
+namespace AgentFleet.SessionRunner.Extensions;
+
+internal static class Extensions
+{
+    public const string ResourceName = "session-runner";
+
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddNpgsqlDataSource("fleetdb");
+        builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
+        builder.AddRedisHealthCheck("redis");
+    }
+}
