@@ -8,7 +8,7 @@ namespace AgentFleet.ServiceDefaults.Data;
 /// <summary>One forward-only migration: <c>Migrations/0003_add_budget.sql</c> is version 3, named add_budget.</summary>
 public sealed partial record MigrationScript(int Version, string Name, string Sql)
 {
-    public string Checksum { get; } = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Sql)));
+    public string Checksum => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Sql)));
 
     /// <summary>Reads every <c>migrations/NNNN_name.sql</c> resource, ordered by version; a repeated version is a build mistake.</summary>
     public static IReadOnlyList<MigrationScript> FromAssembly(Assembly assembly)

@@ -12,11 +12,13 @@ public sealed class PrometheusMetricsCollector : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<Instrument, MetricFamily> _families = new();
 
-    public PrometheusMetricsCollector()
+    public PrometheusMetricsCollector(IMeterFactory meterFactory)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (TelemetryNames.IsCollectedMeter(instrument.Meter.Name))
+            // Meters made by another host's IMeterFactory (a second app in this process) are not ours to report.
+            var ours = instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, meterFactory);
+            if (ours && TelemetryNames.IsCollectedMeter(instrument.Meter.Name))
             {
                 _families.TryAdd(instrument, MetricFamily.For(instrument));
                 listener.EnableMeasurementEvents(instrument, _families[instrument]);

@@ -17,6 +17,8 @@ public static class PrometheusNaming
         ["1"] = "ratio",
     };
 
+    private static readonly string[] ReservedSuffixes = ["_count", "_sum", "_bucket"];
+
     /// <summary><c>http.server.request.duration</c> in <c>s</c> becomes <c>http_server_request_duration_seconds</c>.</summary>
     public static string MetricName(string instrumentName, string? unit, MetricKind kind)
     {
@@ -30,6 +32,12 @@ public static class PrometheusNaming
         if (kind == MetricKind.Counter)
         {
             name = name.EndsWith("_total", StringComparison.Ordinal) ? name : name + "_total";
+        }
+        else if (kind == MetricKind.Gauge && ReservedSuffixes.Any(suffix => name.EndsWith(suffix, StringComparison.Ordinal)))
+        {
+            // _count, _sum and _bucket belong to histograms: a gauge such as dotnet.assembly.count
+            // would read as part of one (promtool rejects it), so it becomes dotnet_assembly_count_current.
+            name += "_current";
         }
         return name;
     }

@@ -10,13 +10,12 @@ public static class PrometheusTextWriter
     public static string Write(IEnumerable<MetricFamily> families)
     {
         var text = new StringBuilder();
-        // Two instruments can map to one Prometheus name (same name on two meters): merge, never repeat a family.
+        // Two instruments can map to one Prometheus name (one name on two meters): the first one reported wins,
+        // because a name may appear once and a series must not repeat.
         foreach (var group in families.GroupBy(f => f.Name, StringComparer.Ordinal))
         {
             var first = group.First();
-            var samples = group.Where(f => f.Kind == first.Kind)
-                .SelectMany(f => f.Series.Select(s => (Family: f, Series: s)))
-                .ToList();
+            var samples = first.Series.Select(s => (Family: first, Series: s)).ToList();
             if (samples.Count == 0)
             {
                 continue;

@@ -3,7 +3,7 @@ namespace AgentFleet.Hosting.Console;
 using Console = System.Console;
 
 /// <summary>Every resource's output on one console, each line prefixed with the resource's name.</summary>
-public sealed class ConsoleLog
+public sealed class ConsoleLog(bool silent = false)
 {
     private static readonly string[] Colors = ["\u001b[36m", "\u001b[33m", "\u001b[35m", "\u001b[32m", "\u001b[34m", "\u001b[96m", "\u001b[93m", "\u001b[95m"];
     private const string Reset = "\u001b[0m";
@@ -24,6 +24,10 @@ public sealed class ConsoleLog
 
     public void Line(string resource, string line, bool isError)
     {
+        if (silent)
+        {
+            return;
+        }
         lock (_gate)
         {
             var prefix = resource.PadRight(_width);

@@ -1,0 +1,113 @@
+using AgentFleet.Hosting.ApplicationModel;
+using AgentFleet.Hosting.Console;
+using AgentFleet.Hosting.Infrastructure;
+using AgentFleet.Hosting.Orchestration;
+
+namespace AgentFleet.Hosting.Testing;
+
+/// <summary>
+/// A real PostgreSQL or Redis server for a test fixture, started the way the AppHost starts it, in a
+/// directory of its own on a free loopback port, and stopped (with its whole process group) on dispose.
+/// </summary>
+public sealed class LocalServer : IAsyncDisposable
+{
+    private readonly ProcessGroup _group;
+    private readonly string _root;
+
+    private LocalServer(ProcessGroup group, string root, int port, string password, string connectionString)
+    {
+        _group = group;
+        _root = root;
+        Port = port;
+        Password = password;
+        ConnectionString = connectionString;
+    }
+
+    public int Port { get; }
+    public string Password { get; }
+    public int Pid => _group.Pid;
+
+    /// <summary>For PostgreSQL, to the <c>postgres</c> database; for Redis, in Aspire's <c>host:port,password=</c> form.</summary>
+    public string ConnectionString { get; }
+
+    public static async Task<LocalServer> StartPostgresAsync(CancellationToken cancellationToken)
+    {
+        var bin = LocalPostgres.FindBinDirectory() ?? throw new InvalidOperationException(LocalPostgres.MissingMessage);
+        var root = NewRoot("postgres");
+        var password = Guid.NewGuid().ToString("N");
+        var asPostgresUser = Environment.UserName == "root";
+        var data = Path.Combine(root, "data");
+        await LocalPostgres.InitializeAsync(bin, data, password, asPostgresUser, cancellationToken);
+        var port = PortAllocator.GetFreePort();
+        var connectionString = LocalPostgres.ConnectionString(port, password, "postgres");
+        return await StartAsync(LocalPostgres.Launch(bin, data, port, asPostgresUser), root, port, password, connectionString,
+            ct => HealthProbes.PostgresAsync(connectionString, ct), cancellationToken);
+    }
+
+    public static async Task<LocalServer> StartRedisAsync(CancellationToken cancellationToken)
+    {
+        var server = LocalRedis.FindServer() ?? throw new InvalidOperationException(LocalRedis.MissingMessage);
+        var root = NewRoot("redis");
+        var password = Guid.NewGuid().ToString("N");
+        var port = PortAllocator.GetFreePort();
+        var connectionString = LocalRedis.ConnectionString(port, password);
+        return await StartAsync(LocalRedis.Launch(server, Path.Combine(root, "data"), port, password), root, port, password, connectionString,
+            ct => HealthProbes.RedisAsync(connectionString, ct), cancellationToken);
+    }
+
+    /// <summary>Stops the server gracefully, SIGKILL after <paramref name="grace"/>.</summary>
+    public async Task StopAsync(TimeSpan grace) => await _group.StopAsync(grace);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _group.StopAsync(TimeSpan.FromSeconds(10));
+        _group.Dispose();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static async Task<LocalServer> StartAsync(LaunchSpec spec, string root, int port, string password, string connectionString,
+        Func<CancellationToken, Task<bool>> probe, CancellationToken cancellationToken)
+    {
+        var group = ProcessGroup.Start(spec, spec.Environment, $"{Path.GetFileName(spec.FileName)}:{port}", Quiet);
+        var server = new LocalServer(group, root, port, password, connectionString);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await SafeProbeAsync(probe, cancellationToken))
+        {
+            if (group.HasExited || DateTime.UtcNow > deadline)
+            {
+                await server.DisposeAsync();
+                throw new InvalidOperationException($"{spec.FileName} did not become ready on port {port}.");
+            }
+            await Task.Delay(100, cancellationToken);
+        }
+        return server;
+    }
+
+    private static async Task<bool> SafeProbeAsync(Func<CancellationToken, Task<bool>> probe, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await probe(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static string NewRoot(string kind)
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"fleet-test-{kind}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        return root;
+    }
+
+    /// <summary>Server output is not test output: only failures to start are reported.</summary>
+    private static readonly ConsoleLog Quiet = new(silent: true);
+}

@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Hosting;
+
+namespace AgentFleet.ServiceDefaults.Tests.Fixtures;
+
+/// <summary>A minimal service on the in-memory test server: ServiceDefaults plus whatever endpoints a test maps.</summary>
+public static class TestApp
+{
+    public static async Task<WebApplication> StartAsync(Action<WebApplication> map, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        builder.WebHost.UseTestServer();
+        builder.AddServiceDefaults();
+        configure?.Invoke(builder);
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        map(app);
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        return app;
+    }
+}

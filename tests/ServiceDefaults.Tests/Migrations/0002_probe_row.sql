@@ -1,0 +1,1 @@
+INSERT INTO migration_probe (note) VALUES ('second');
