@@ -56,7 +56,6 @@ public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingConte
             {
                 states.Update(resource.Name, s => s with { State = States.Stopping });
                 await group.StopAsync(StopGrace);
-                group.Dispose();
             }
             states.Update(resource.Name, s => s with { State = States.Stopped, Health = HealthStates.Unknown, Pid = null });
         }
@@ -86,6 +85,8 @@ public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingConte
                 await monitor;
                 if (stopping.IsCancellationRequested)
                 {
+                    // StopAsync is stopping the group; it needs only the exit task, not the Process.
+                    group.Dispose();
                     return;
                 }
                 lock (_gate)

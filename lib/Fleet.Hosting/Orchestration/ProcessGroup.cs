@@ -14,19 +14,24 @@ public sealed partial class ProcessGroup : IDisposable
     private readonly Process _process;
     private readonly int _stopSignal;
 
-    private ProcessGroup(Process process, int stopSignal)
+    // Completed from the Exited event, so waiting on the exit never touches the Process object,
+    // which its owner may dispose while a stop is still waiting.
+    private readonly TaskCompletionSource<int> _exited;
+
+    private ProcessGroup(Process process, int stopSignal, TaskCompletionSource<int> exited)
     {
         _process = process;
         _stopSignal = stopSignal;
+        _exited = exited;
         Pid = process.Id;
     }
 
     /// <summary>The leader's pid, which is also the group id.</summary>
     public int Pid { get; }
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _exited.Task.IsCompleted;
 
-    public int ExitCode => _process.ExitCode;
+    public int ExitCode => _exited.Task.Result;
 
     public static ProcessGroup Start(LaunchSpec spec, IReadOnlyDictionary<string, string> environment, string name, ConsoleLog log)
     {
@@ -49,36 +54,33 @@ public sealed partial class ProcessGroup : IDisposable
             start.Environment[key] = value;
         }
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var exited = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.Exited += (_, _) => exited.TrySetResult(process.ExitCode);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Line(name, e.Data, isError: false); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Line(name, e.Data, isError: true); };
         process.Start();
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ProcessGroup(process, spec.StopSignal);
+        return new ProcessGroup(process, spec.StopSignal, exited);
     }
 
-    public async Task<int> WaitForExitAsync(CancellationToken cancellationToken = default)
-    {
-        await _process.WaitForExitAsync(cancellationToken);
-        return _process.ExitCode;
-    }
+    public Task<int> WaitForExitAsync(CancellationToken cancellationToken = default) => _exited.Task.WaitAsync(cancellationToken);
 
     /// <summary>The graceful signal to the whole group; SIGKILL to what is left after <paramref name="grace"/>.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
         Signal(_stopSignal);
-        using var timeout = new CancellationTokenSource(grace);
         try
         {
-            await _process.WaitForExitAsync(timeout.Token);
+            await _exited.Task.WaitAsync(grace);
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException)
         {
         }
-        // Also reaps stragglers the leader left behind when it exited.
+        // Also ends stragglers the leader left behind in its group.
         Signal(Signals.SIGKILL);
-        await _process.WaitForExitAsync();
+        await _exited.Task;
     }
 
     /// <summary>Sends a signal to every process in the group; a group already gone is not an error.</summary>

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Sockets;
+using AgentFleet.Hosting.Orchestration;
+
+namespace AgentFleet.AppHost.Tests;
+
+/// <summary>End to end: the whole app model, started, damaged and stopped the way an operator would.</summary>
+public sealed class AppHostLifecycleTests
+{
+    private static readonly string[] Services = ["zai-proxy", "session-runner", "comfy-bridge", "management-api", "gateway"];
+
+    [Fact]
+    public async Task EveryResourceBecomesHealthyACrashedServiceIsRestartedAndSigtermLeavesNothingBehind()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var apphost = AppHostProcess.Start(new Dictionary<string, string> { ["MANAGEMENT_API_KEY"] = "test-admin-key" });
+
+        // 1. Everything comes up, dependencies first, each service answering on its own endpoint.
+        var healthy = await apphost.WaitForAsync(AllHealthy, TimeSpan.FromMinutes(3), "every resource is healthy");
+        Assert.Equal(["postgres", "fleetdb", "redis", "zai-proxy", "session-runner", "comfy-bridge", "management-api", "gateway"], healthy.Select(r => r.Name));
+        using var http = new HttpClient();
+        foreach (var service in healthy.Where(r => Services.Contains(r.Name)))
+        {
+            using var response = await http.GetAsync(service.Endpoints["http"] + "/health", ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        Assert.All(healthy.Where(r => r.Name is "zai-proxy" or "session-runner" or "comfy-bridge"), r => Assert.Contains("grpc", r.Endpoints.Keys));
+
+        // 2. A service killed outright is started again and becomes healthy under a new pid.
+        var victim = healthy.Single(r => r.Name == "session-runner");
+        Process(victim.Pid!.Value).Kill();
+        var recovered = await apphost.WaitForAsync(
+            snapshot => snapshot.Single(r => r.Name == "session-runner") is { Restarts: 1, Health: HealthStates.Healthy } r && r.Pid != victim.Pid,
+            TimeSpan.FromMinutes(1), "session-runner is restarted and healthy");
+
+        // 3. SIGTERM stops everything: no process of any resource remains, every port is free again.
+        var groups = recovered.Where(r => r.Pid is not null).Select(r => r.Pid!.Value).ToHashSet();
+        var processes = ProcessTable.MembersOf(groups);
+        Assert.Superset(groups, processes);
+        Assert.True(processes.Count > groups.Count, "PostgreSQL's background processes should be among those found");
+        Process(apphost.Pid).Kill(signal: 15);
+        Assert.True(await apphost.WaitForExitAsync(TimeSpan.FromSeconds(90)), $"The AppHost did not exit.\n{apphost.Tail()}");
+        Assert.True(apphost.ExitCode == 0, $"The AppHost exited with {apphost.ExitCode}.\n{apphost.Tail()}");
+        Assert.DoesNotContain(processes, ProcessTable.IsAlive);
+        Assert.Empty(ProcessTable.MembersOf(groups));
+        foreach (var url in recovered.SelectMany(r => r.Endpoints.Values))
+        {
+            Assert.True(IsFree(new Uri(url).Port), $"{url} is still bound");
+        }
+    }
+
+    private static bool AllHealthy(IReadOnlyList<ResourceState> snapshot) =>
+        snapshot.All(r => r.Health == HealthStates.Healthy);
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static UnixProcess Process(int pid) => new(pid);
+
+    private readonly record struct UnixProcess(int Pid)
+    {
+        public void Kill(int signal = 9) => Assert.Equal(0, Native.Kill(Pid, signal));
+    }
+}
