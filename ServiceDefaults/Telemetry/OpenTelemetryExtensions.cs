@@ -20,7 +20,7 @@ public static class OpenTelemetryExtensions
     public static void ConfigureOpenTelemetry(this IHostApplicationBuilder builder)
     {
         var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName;
-        var otlpEnabled = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var otlp = OtlpSettings.From(builder.Configuration);
         var resource = ResourceBuilder.CreateDefault().AddService(serviceName);
 
         builder.Logging.AddOpenTelemetry(logging =>
@@ -28,9 +28,9 @@ public static class OpenTelemetryExtensions
             logging.SetResourceBuilder(resource);
             logging.IncludeFormattedMessage = true;
             logging.IncludeScopes = true;
-            if (otlpEnabled)
+            if (otlp is not null)
             {
-                logging.AddOtlpExporter();
+                logging.AddOtlpExporter(options => otlp.Apply(options, "/v1/logs"));
             }
         });
 
@@ -41,9 +41,9 @@ public static class OpenTelemetryExtensions
                 .SetResourceBuilder(resource)
                 .AddSource(TelemetryNames.ActivitySources)
                 .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()));
-            if (otlpEnabled)
+            if (otlp is not null)
             {
-                tracing.AddOtlpExporter();
+                tracing.AddOtlpExporter(options => otlp.Apply(options, "/v1/traces"));
             }
             return tracing.Build();
         });
@@ -53,28 +53,36 @@ public static class OpenTelemetryExtensions
             var metrics = Sdk.CreateMeterProviderBuilder()
                 .SetResourceBuilder(resource)
                 .AddMeter(TelemetryNames.Meters);
-            if (otlpEnabled)
+            if (otlp is not null)
             {
-                metrics.AddOtlpExporter();
+                metrics.AddOtlpExporter(options => otlp.Apply(options, "/v1/metrics"));
             }
             return metrics.Build();
         });
 
         builder.Services.AddSingleton<PrometheusMetricsCollector>();
+        builder.Services.AddTransient<Microsoft.AspNetCore.Hosting.IStartupFilter, HttpServerSpanEnricher>();
         builder.Services.AddHostedService<TelemetryStartup>();
     }
 
-    /// <summary>Resolves the providers at start so listening begins before the first request.</summary>
-    private sealed class TelemetryStartup(IServiceProvider services) : IHostedService
+    /// <summary>
+    /// Resolves the providers at start so listening begins before the first request, and flushes them at
+    /// stop: by the time the container disposes them, the meters ASP.NET Core made are already gone.
+    /// </summary>
+    private sealed class TelemetryStartup(TracerProvider tracing, MeterProvider metrics, PrometheusMetricsCollector prometheus) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            services.GetRequiredService<TracerProvider>();
-            services.GetRequiredService<MeterProvider>();
-            services.GetRequiredService<PrometheusMetricsCollector>();
+            GC.KeepAlive(prometheus);
             return Task.CompletedTask;
         }
 
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            // Registered first, so stopped last: the server has stopped and nothing else will be recorded.
+            tracing.ForceFlush(5_000);
+            metrics.ForceFlush(5_000);
+            return Task.CompletedTask;
+        }
     }
 }

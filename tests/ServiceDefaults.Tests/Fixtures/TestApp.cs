@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
 namespace AgentFleet.ServiceDefaults.Tests.Fixtures;
@@ -8,12 +9,12 @@ namespace AgentFleet.ServiceDefaults.Tests.Fixtures;
 /// <summary>A minimal service on the in-memory test server: ServiceDefaults plus whatever endpoints a test maps.</summary>
 public static class TestApp
 {
-    public static async Task<WebApplication> StartAsync(Action<WebApplication> map, Action<WebApplicationBuilder>? configure = null)
+    public static async Task<WebApplication> StartAsync(Action<WebApplication> map, IDictionary<string, string?>? settings = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.WebHost.UseTestServer();
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         builder.AddServiceDefaults();
-        configure?.Invoke(builder);
         var app = builder.Build();
         app.MapDefaultEndpoints();
         map(app);
