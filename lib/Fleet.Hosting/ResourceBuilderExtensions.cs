@@ -5,15 +5,48 @@ namespace AgentFleet.Hosting;
 /// <summary>The Aspire app-model verbs: Add*, WithReference, WaitFor, WithHttpHealthCheck, ...</summary>
 public static class ResourceBuilderExtensions
 {
-    /// <summary>A PostgreSQL server; its superuser password is generated once and kept under .fleet/.</summary>
-    public static IResourceBuilder<PostgresServerResource> AddPostgres(this DistributedApplicationBuilder builder, string name) =>
-        builder.AddResource(new PostgresServerResource(name, builder.AddSecret($"{name}-password")));
+    /// <summary>
+    /// A PostgreSQL server; its superuser password is generated once and kept under .fleet/.
+    /// <c>ConnectionStrings__{name}</c> in the environment names an existing server instead.
+    /// </summary>
+    public static IResourceBuilder<PostgresServerResource> AddPostgres(this DistributedApplicationBuilder builder, string name)
+    {
+        var server = new PostgresServerResource(name, builder.AddSecret($"{name}-password"));
+        if (ExistingConnectionString(name) is { } existing)
+        {
+            server.UseExternal(existing);
+        }
+        return builder.AddResource(server);
+    }
 
-    public static IResourceBuilder<PostgresDatabaseResource> AddDatabase(this IResourceBuilder<PostgresServerResource> server, string name, string? databaseName = null) =>
-        server.ApplicationBuilder.AddResource(new PostgresDatabaseResource(name, server.Resource, databaseName ?? name));
+    /// <summary>A database, created on first start; <c>ConnectionStrings__{name}</c> names an existing one (and so its server).</summary>
+    public static IResourceBuilder<PostgresDatabaseResource> AddDatabase(this IResourceBuilder<PostgresServerResource> server, string name, string? databaseName = null)
+    {
+        var database = new PostgresDatabaseResource(name, server.Resource, databaseName ?? name);
+        if (ExistingConnectionString(name) is { } existing)
+        {
+            database.ExternalConnectionString = existing;
+            if (server.Resource.ExternalConnectionString is null)
+            {
+                server.Resource.UseExternal(existing);
+            }
+        }
+        return server.ApplicationBuilder.AddResource(database);
+    }
 
-    public static IResourceBuilder<RedisResource> AddRedis(this DistributedApplicationBuilder builder, string name) =>
-        builder.AddResource(new RedisResource(name, builder.AddSecret($"{name}-password")));
+    /// <summary>A Redis server; <c>ConnectionStrings__{name}</c> in the environment names an existing one instead.</summary>
+    public static IResourceBuilder<RedisResource> AddRedis(this DistributedApplicationBuilder builder, string name)
+    {
+        var redis = new RedisResource(name, builder.AddSecret($"{name}-password"));
+        if (ExistingConnectionString(name) is { } existing)
+        {
+            redis.UseExternal(existing);
+        }
+        return builder.AddResource(redis);
+    }
+
+    private static string? ExistingConnectionString(string name) =>
+        Environment.GetEnvironmentVariable($"ConnectionStrings__{name}") is { Length: > 0 } value ? value : null;
 
     /// <summary>A project of the solution, with an <c>http</c> endpoint on a free loopback port.</summary>
     public static IResourceBuilder<ProjectResource> AddProject<TProject>(this DistributedApplicationBuilder builder, string name)

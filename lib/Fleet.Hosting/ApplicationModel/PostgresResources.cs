@@ -19,7 +19,8 @@ public sealed class PostgresServerResource : ProcessResource, IResourceWithConne
 
     public ParameterResource Password { get; }
 
-    public string GetConnectionString() => LocalPostgres.ConnectionString(GetEndpoint("tcp").Port, Password.Value, "postgres");
+    public string GetConnectionString() =>
+        ExternalConnectionString ?? LocalPostgres.ConnectionString(GetEndpoint("tcp").Port, Password.Value, "postgres");
 
     public override async Task<LaunchSpec> PrepareAsync(HostingContext context, CancellationToken cancellationToken)
     {
@@ -59,11 +60,18 @@ public sealed class PostgresDatabaseResource : SetupResource, IResourceWithConne
 
     public string DatabaseName { get; }
 
+    /// <summary>Set from <c>ConnectionStrings__{name}</c>: the database exists elsewhere and is not created.</summary>
+    public string? ExternalConnectionString { get; set; }
+
     public string GetConnectionString() =>
-        LocalPostgres.ConnectionString(Server.GetEndpoint("tcp").Port, Server.Password.Value, DatabaseName);
+        ExternalConnectionString ?? LocalPostgres.ConnectionString(Server.GetEndpoint("tcp").Port, Server.Password.Value, DatabaseName);
 
     public override async Task RunAsync(HostingContext context, CancellationToken cancellationToken)
     {
+        if (ExternalConnectionString is not null)
+        {
+            return;
+        }
         await using var dataSource = NpgsqlDataSource.Create(Server.GetConnectionString());
         await using var exists = dataSource.CreateCommand("SELECT 1 FROM pg_database WHERE datname = $1");
         exists.Parameters.Add(new() { Value = DatabaseName });

@@ -17,6 +17,18 @@ public abstract class ProcessResource(string name) : Resource(name)
 
     /// <summary>True when the process serves; polled while it runs.</summary>
     public Func<CancellationToken, Task<bool>>? HealthProbe { get; set; }
+
+    /// <summary>
+    /// Set when the server already runs elsewhere (<c>ConnectionStrings__{name}</c> in the AppHost's
+    /// environment): nothing is started, the server is only probed, and this is what dependents receive.
+    /// </summary>
+    public string? ExternalConnectionString { get; private set; }
+
+    public void UseExternal(string connectionString)
+    {
+        ExternalConnectionString = connectionString;
+        Endpoints.Clear();
+    }
 }
 
 /// <summary>A .NET project of the solution, started from its build output.</summary>

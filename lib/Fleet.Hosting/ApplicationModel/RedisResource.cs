@@ -16,7 +16,8 @@ public sealed class RedisResource : ProcessResource, IResourceWithConnectionStri
 
     public ParameterResource Password { get; }
 
-    public string GetConnectionString() => LocalRedis.ConnectionString(GetEndpoint("tcp").Port, Password.Value);
+    public string GetConnectionString() =>
+        ExternalConnectionString ?? LocalRedis.ConnectionString(GetEndpoint("tcp").Port, Password.Value);
 
     public override Task<LaunchSpec> PrepareAsync(HostingContext context, CancellationToken cancellationToken)
     {

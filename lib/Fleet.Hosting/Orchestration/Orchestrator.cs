@@ -67,6 +67,13 @@ public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingConte
         try
         {
             await WaitForDependenciesAsync(resource, stopping);
+            if (resource.ExternalConnectionString is not null)
+            {
+                log.System($"{resource.Name} is an existing server (ConnectionStrings__{resource.Name}); not starting one.");
+                states.Update(resource.Name, s => s with { State = States.Running });
+                await MonitorHealthAsync(resource, stopping);
+                return;
+            }
             var consecutiveFailures = 0;
             while (!stopping.IsCancellationRequested)
             {
