@@ -38,8 +38,10 @@ public sealed class DistributedApplication
             _ = parameter.Value;
         }
         var states = new ResourceStateStore(resources, Path.Combine(_builder.FleetHome, "apphost", "resources.json"));
+        var ledger = new ProcessLedger(Path.Combine(_builder.FleetHome, "apphost", "processes.json"));
+        await ledger.StopLeftoversAsync(log);
         using var table = new StatusTable(states, log);
-        var orchestrator = new Orchestrator(resources, context, states, log);
+        var orchestrator = new Orchestrator(resources, context, states, ledger, log);
         orchestrator.Start();
         try
         {

@@ -14,10 +14,13 @@ public sealed class AppHostProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private AppHostProcess(Process process, string fleetHome)
+    private readonly bool _ownsFleetHome;
+
+    private AppHostProcess(Process process, string fleetHome, bool ownsFleetHome)
     {
         _process = process;
         FleetHome = fleetHome;
+        _ownsFleetHome = ownsFleetHome;
     }
 
     public string FleetHome { get; }
@@ -25,10 +28,12 @@ public sealed class AppHostProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
-    public static AppHostProcess Start(IDictionary<string, string>? environment = null)
+    /// <summary>Starts the AppHost; in a new .fleet directory (removed on dispose) unless <paramref name="fleetHome"/> names one.</summary>
+    public static AppHostProcess Start(IDictionary<string, string>? environment = null, string? fleetHome = null)
     {
         var assembly = typeof(AppHostProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "AssemblyPath:AppHost").Value!;
-        var fleetHome = Path.Combine(Path.GetTempPath(), $"fleet-apphost-test-{Guid.NewGuid():N}");
+        var ownsFleetHome = fleetHome is null;
+        fleetHome ??= Path.Combine(Path.GetTempPath(), $"fleet-apphost-test-{Guid.NewGuid():N}");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(assembly);
         start.Environment["FLEET_HOME"] = fleetHome;
@@ -40,7 +45,7 @@ public sealed class AppHostProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
         var process = new Process { StartInfo = start };
-        var host = new AppHostProcess(process, fleetHome);
+        var host = new AppHostProcess(process, fleetHome, ownsFleetHome);
         process.OutputDataReceived += (_, e) => host.Record(e.Data);
         process.ErrorDataReceived += (_, e) => host.Record(e.Data);
         process.Start();
@@ -95,14 +100,23 @@ public sealed class AppHostProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the AppHost as an operator would (SIGTERM), by force only if that fails.</summary>
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            Native.Kill(_process.Id, 15);
+            if (!await WaitForExitAsync(TimeSpan.FromSeconds(60)))
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
         }
         _process.Dispose();
+        if (!_ownsFleetHome)
+        {
+            return;
+        }
         try
         {
             Directory.Delete(FleetHome, recursive: true);

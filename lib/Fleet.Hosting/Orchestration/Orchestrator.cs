@@ -7,7 +7,7 @@ namespace AgentFleet.Hosting.Orchestration;
 /// Starts each resource once what it waits for is healthy, watches its health, restarts a process that
 /// exits with exponential backoff, and on shutdown stops everything in reverse declaration order.
 /// </summary>
-public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingContext context, ResourceStateStore states, ConsoleLog log)
+public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingContext context, ResourceStateStore states, ProcessLedger ledger, ConsoleLog log)
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
@@ -146,6 +146,8 @@ public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingConte
             }
             var group = ProcessGroup.Start(spec, environment, resource.Name, log);
             _running[resource.Name] = group;
+            ledger.Add(group.Pid);
+            _ = group.WaitForExitAsync().ContinueWith(_ => ledger.Remove(group.Pid), TaskScheduler.Default);
             return group;
         }
     }

@@ -84,7 +84,11 @@ public sealed partial class ProcessGroup : IDisposable
     }
 
     /// <summary>Sends a signal to every process in the group; a group already gone is not an error.</summary>
-    public void Signal(int signal) => kill(-Pid, signal);
+    public void Signal(int signal) => SignalGroup(Pid, signal);
+
+    public static void SignalGroup(int groupId, int signal) => kill(-groupId, signal);
+
+    public static void SignalProcess(int pid, int signal) => kill(pid, signal);
 
     public void Dispose() => _process.Dispose();
 

@@ -1,6 +1,6 @@
-namespace AgentFleet.AppHost.Tests;
+namespace AgentFleet.Hosting.Orchestration;
 
-/// <summary>Reads /proc: which processes exist and which process group each belongs to.</summary>
+/// <summary>Reads /proc: which processes exist, their parents and process groups.</summary>
 public static class ProcessTable
 {
     /// <summary>
@@ -42,6 +42,24 @@ public static class ProcessTable
     {
         var stat = ReadStat(pid);
         return stat is not null && stat[0] is not ("Z" or "X");
+    }
+
+    /// <summary>Field 22 of /proc/pid/stat: when the process started, in clock ticks since boot; with the pid, an identity.</summary>
+    public static long? StartTime(int pid) => ReadStat(pid) is { } fields && long.TryParse(fields[19], out var ticks) ? ticks : null;
+
+    /// <summary>
+    /// Waits until none of <paramref name="pids"/> exists, reaped zombies included (PostgreSQL takes a
+    /// zombie named in its lock file for a live postmaster), or the timeout passes; true when all are gone.
+    /// </summary>
+    public static async Task<bool> WaitUntilGoneAsync(IEnumerable<int> pids, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var remaining = pids.ToList();
+        while ((remaining = [.. remaining.Where(pid => Directory.Exists($"/proc/{pid}"))]).Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        return remaining.Count == 0;
     }
 
     /// <summary>The fields after "(comm)" in /proc/pid/stat: state, ppid, pgrp, ...</summary>
