@@ -62,7 +62,7 @@ public sealed partial class MigrationRunner(
     private async Task ApplyOneAsync(NpgsqlConnection connection, MigrationScript script, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var migrate = new NpgsqlCommand(script.Sql, connection, transaction))
+        await using (var migrate = new NpgsqlCommand(script.Sql, connection, transaction) { CommandTimeout = 0 })
         {
             await migrate.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -94,7 +94,8 @@ public sealed partial class MigrationRunner(
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        // No timeout: waiting for the lock while another replica migrates is expected to take a while.
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

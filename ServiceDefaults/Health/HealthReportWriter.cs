@@ -22,12 +22,21 @@ internal static class HealthReportWriter
                 name = entry.Key,
                 status = entry.Value.Status.ToString(),
                 durationMs = Math.Round(entry.Value.Duration.TotalMilliseconds, 3),
-                description = entry.Value.Description ?? DefaultDescription(entry.Value),
+                description = Describe(entry.Value),
                 tags = entry.Value.Tags,
             }),
         };
         return JsonSerializer.SerializeAsync(context.Response.Body, body, HealthJson.Options, context.RequestAborted);
     }
+
+    /// <summary>
+    /// A check's own words, unless they are an exception's message: the health service copies that in
+    /// when a check throws, and /health is public through the gateway.
+    /// </summary>
+    private static string? Describe(HealthReportEntry entry) =>
+        entry.Exception is not null && (entry.Description is null || entry.Description == entry.Exception.Message)
+            ? DefaultDescription(entry)
+            : entry.Description;
 
     private static string? DefaultDescription(HealthReportEntry entry) =>
         entry.Exception is null ? null : entry.Exception.GetType().Name switch

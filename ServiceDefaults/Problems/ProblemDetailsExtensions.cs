@@ -10,6 +10,7 @@ public static class ProblemDetailsExtensions
     /// <summary>Every error body is an RFC 9457 ProblemDetails with a stable <c>code</c> and the trace id.</summary>
     public static IServiceCollection AddFleetProblemDetails(this IServiceCollection services)
     {
+        services.AddExceptionHandler<ClientAbortedHandler>();
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             var problem = context.ProblemDetails;
@@ -47,11 +48,27 @@ public static class ProblemDetailsExtensions
             {
                 ProblemException known => known.Status,
                 BadHttpRequestException bad => bad.StatusCode,
-                OperationCanceledException => StatusCodes.Status499ClientClosedRequest,
                 _ => StatusCodes.Status500InternalServerError,
             },
         });
         app.UseStatusCodePages();
         return app;
+    }
+
+    /// <summary>
+    /// A cancellation because the client went away is 499 with no body (nobody reads it); any other
+    /// cancellation, such as an internal timeout, is a server error like the rest.
+    /// </summary>
+    private sealed class ClientAbortedHandler : Microsoft.AspNetCore.Diagnostics.IExceptionHandler
+    {
+        public ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+        {
+            if (exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+            {
+                context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+                return ValueTask.FromResult(true);
+            }
+            return ValueTask.FromResult(false);
+        }
     }
 }

@@ -27,6 +27,7 @@ public static class ResiliencePipelines
             ShouldHandle = args => ValueTask.FromResult(
                 args.Context.Properties.TryGetValue(RequestKey, out var request)
                 && TransientHttp.IsIdempotent(request.Method)
+                && TransientHttp.IsReplayable(request.Content)
                 && TransientHttp.IsTransient(args.Outcome.Result, args.Outcome.Exception)
                 && !(TransientHttp.RetryAfter(args.Outcome.Result, time) > options.MaxRetryAfter)),
             DelayGenerator = args => ValueTask.FromResult(TransientHttp.RetryAfter(args.Outcome.Result, time)),

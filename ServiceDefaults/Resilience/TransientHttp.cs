@@ -21,6 +21,9 @@ public static class TransientHttp
         method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options
         || method == HttpMethod.Put || method == HttpMethod.Delete || method == HttpMethod.Trace;
 
+    /// <summary>A body that can be sent twice: none, or one held in memory.</summary>
+    public static bool IsReplayable(HttpContent? content) => content is null or ByteArrayContent or ReadOnlyMemoryContent;
+
     /// <summary>The server's <c>Retry-After</c> (seconds or a date), if it sent one.</summary>
     public static TimeSpan? RetryAfter(HttpResponseMessage? response, TimeProvider time)
     {

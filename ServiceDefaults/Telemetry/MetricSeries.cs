@@ -30,6 +30,10 @@ public sealed class MetricSeries(string labels, int bucketCount)
 
     public void Observe(double value, double[] bounds)
     {
+        if (double.IsNaN(value))
+        {
+            return;
+        }
         var index = Array.BinarySearch(bounds, value);
         // A value equal to a bound belongs to that bound's bucket (le = less or equal).
         var bucket = index >= 0 ? index : ~index;

@@ -10,7 +10,7 @@ public static class PrometheusEndpoint
     /// <summary>Maps <c>GET /metrics</c> in the Prometheus text exposition format.</summary>
     public static IEndpointConventionBuilder MapPrometheusMetrics(this IEndpointRouteBuilder endpoints, string pattern = "/metrics") =>
         endpoints.MapGet(pattern, (PrometheusMetricsCollector collector) =>
-                Results.Text(PrometheusTextWriter.Write(collector.Collect()), PrometheusTextWriter.ContentType))
+                Results.Text(collector.Scrape(), PrometheusTextWriter.ContentType))
             .WithName("PrometheusMetrics")
             .ExcludeFromDescription();
 }

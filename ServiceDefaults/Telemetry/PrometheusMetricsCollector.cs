@@ -10,6 +10,7 @@ namespace AgentFleet.ServiceDefaults.Telemetry;
 public sealed class PrometheusMetricsCollector : IDisposable
 {
     private readonly MeterListener _listener = new();
+    private readonly Lock _scrape = new();
     private readonly ConcurrentDictionary<Instrument, MetricFamily> _families = new();
 
     public PrometheusMetricsCollector(IMeterFactory meterFactory)
@@ -33,6 +34,18 @@ public sealed class PrometheusMetricsCollector : IDisposable
         _listener.SetMeasurementEventCallback<byte>((i, v, t, s) => Record(i, v, t, s));
         _listener.SetMeasurementEventCallback<decimal>((i, v, t, s) => Record(i, (double)v, t, s));
         _listener.Start();
+    }
+
+    /// <summary>
+    /// The exposition text. Scrapes take turns: one scrape's reset of observable series must not empty
+    /// them under another scrape that is writing.
+    /// </summary>
+    public string Scrape()
+    {
+        lock (_scrape)
+        {
+            return PrometheusTextWriter.Write(Collect());
+        }
     }
 
     /// <summary>Observes the observable instruments, then returns a consistent view of every family.</summary>

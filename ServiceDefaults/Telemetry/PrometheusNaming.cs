@@ -60,6 +60,8 @@ public static class PrometheusNaming
             pairs.Add(new(Sanitize(tag.Key, allowColon: false), value));
         }
         pairs.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        // Two tags can sanitize to one label name (a.b and a_b); a series may name a label once.
+        pairs = [.. pairs.DistinctBy(p => p.Key, StringComparer.Ordinal)];
         var text = new StringBuilder();
         foreach (var (key, value) in pairs)
         {

@@ -27,6 +27,7 @@ public sealed class DistributedApplication
         using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
 
         var log = _builder.Console;
+        using var runLock = AcquireRunLock(_builder.FleetHome);
         var resources = _builder.Resources.Where(r => r is not ParameterResource).ToList();
         log.Register(resources.Select(r => r.Name).Append("apphost"));
         var context = new HostingContext(_builder.FleetHome, _builder.EnvironmentName) { UseContainers = await ContainerRuntime.IsAvailableAsync() };
@@ -42,18 +43,36 @@ public sealed class DistributedApplication
         await ledger.StopLeftoversAsync(log);
         using var table = new StatusTable(states, log);
         var orchestrator = new Orchestrator(resources, context, states, ledger, log);
-        orchestrator.Start();
         try
         {
+            orchestrator.Start();
             await Task.Delay(Timeout.Infinite, shutdown.Token);
         }
         catch (OperationCanceledException)
         {
         }
-        log.System("Stopping...");
-        await orchestrator.StopAsync();
-        table.Print();
-        log.System("Stopped.");
+        finally
+        {
+            log.System("Stopping...");
+            await orchestrator.StopAsync();
+            table.Print();
+            log.System("Stopped.");
+        }
+
+        static FileStream AcquireRunLock(string fleetHome)
+        {
+            var path = Path.Combine(fleetHome, "apphost", "lock");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            try
+            {
+                // FileShare.None is an exclusive lock on Unix: released by the kernel even if we are killed.
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                throw new InvalidOperationException($"Another AppHost is running on {fleetHome}. Stop it first, or set FLEET_HOME to another directory.");
+            }
+        }
 
         void OnSignal(PosixSignalContext signal)
         {

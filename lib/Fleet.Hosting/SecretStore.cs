@@ -25,11 +25,7 @@ public sealed class SecretStore(string path)
             secrets[name] = value;
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
             var temporary = Path + ".tmp";
-            File.WriteAllText(temporary, JsonSerializer.Serialize(secrets, new JsonSerializerOptions { WriteIndented = true }));
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
+            Infrastructure.PrivateFile.Write(temporary, JsonSerializer.Serialize(secrets, new JsonSerializerOptions { WriteIndented = true }));
             File.Move(temporary, Path, overwrite: true);
             generated = true;
             return value;

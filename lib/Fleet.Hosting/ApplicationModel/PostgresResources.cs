@@ -30,10 +30,12 @@ public sealed class PostgresServerResource : ProcessResource, IResourceWithConne
         {
             var data = Path.Combine(root, "container-data");
             Directory.CreateDirectory(data);
-            var environment = new Dictionary<string, string> { ["POSTGRES_PASSWORD"] = Password.Value };
-            return new LaunchSpec("docker", ContainerRuntime.RunArguments($"fleet-{Name}-{port}", "docker.io/library/postgres:17", port, 5432, data, "/var/lib/postgresql/data", environment, []), root)
+            var container = ContainerRuntime.ContainerName(Name, context.FleetHome);
+            await ContainerRuntime.RemoveAsync(container);
+            return new LaunchSpec("docker", ContainerRuntime.RunArguments(container, "docker.io/library/postgres:17", port, 5432, data, "/var/lib/postgresql/data", ["POSTGRES_PASSWORD"], []), root)
             {
                 StopSignal = Signals.SIGINT,
+                Environment = { ["POSTGRES_PASSWORD"] = Password.Value },
             };
         }
         var bin = LocalPostgres.FindBinDirectory() ?? throw new InvalidOperationException(LocalPostgres.MissingMessage);
@@ -64,7 +66,10 @@ public sealed class PostgresDatabaseResource : SetupResource, IResourceWithConne
     public string? ExternalConnectionString { get; set; }
 
     public string GetConnectionString() =>
-        ExternalConnectionString ?? LocalPostgres.ConnectionString(Server.GetEndpoint("tcp").Port, Server.Password.Value, DatabaseName);
+        ExternalConnectionString
+        ?? (Server.ExternalConnectionString is { } server
+            ? new NpgsqlConnectionStringBuilder(server) { Database = DatabaseName }.ConnectionString
+            : LocalPostgres.ConnectionString(Server.GetEndpoint("tcp").Port, Server.Password.Value, DatabaseName));
 
     public override async Task RunAsync(HostingContext context, CancellationToken cancellationToken)
     {

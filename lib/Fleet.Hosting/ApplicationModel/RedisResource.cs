@@ -19,7 +19,7 @@ public sealed class RedisResource : ProcessResource, IResourceWithConnectionStri
     public string GetConnectionString() =>
         ExternalConnectionString ?? LocalRedis.ConnectionString(GetEndpoint("tcp").Port, Password.Value);
 
-    public override Task<LaunchSpec> PrepareAsync(HostingContext context, CancellationToken cancellationToken)
+    public override async Task<LaunchSpec> PrepareAsync(HostingContext context, CancellationToken cancellationToken)
     {
         var port = GetEndpoint("tcp").Port;
         var root = Path.Combine(context.FleetHome, Name);
@@ -27,12 +27,13 @@ public sealed class RedisResource : ProcessResource, IResourceWithConnectionStri
         {
             var data = Path.Combine(root, "container-data");
             Directory.CreateDirectory(data);
-            var arguments = ContainerRuntime.RunArguments($"fleet-{Name}-{port}", "docker.io/library/redis:7", port, 6379, data, "/data",
-                new Dictionary<string, string> { ["REDIS_PASSWORD"] = Password.Value },
+            var container = ContainerRuntime.ContainerName(Name, context.FleetHome);
+            await ContainerRuntime.RemoveAsync(container);
+            var arguments = ContainerRuntime.RunArguments(container, "docker.io/library/redis:7", port, 6379, data, "/data", ["REDIS_PASSWORD"],
                 ["sh", "-c", "exec redis-server --requirepass \"$REDIS_PASSWORD\" --save '60 1'"]);
-            return Task.FromResult(new LaunchSpec("docker", arguments, root));
+            return new LaunchSpec("docker", arguments, root) { Environment = { ["REDIS_PASSWORD"] = Password.Value } };
         }
         var server = LocalRedis.FindServer() ?? throw new InvalidOperationException(LocalRedis.MissingMessage);
-        return Task.FromResult(LocalRedis.Launch(server, Path.Combine(root, "data"), port, Password.Value));
+        return LocalRedis.Launch(server, Path.Combine(root, "data"), port, Password.Value);
     }
 }

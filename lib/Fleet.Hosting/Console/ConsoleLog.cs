@@ -12,6 +12,7 @@ public sealed class ConsoleLog(bool silent = false)
     private readonly Dictionary<string, string> _colors = new(StringComparer.Ordinal);
     private readonly bool _useColor = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
     private int _width = 10;
+    private bool _broken;
 
     public void Register(IEnumerable<string> names)
     {
@@ -28,13 +29,8 @@ public sealed class ConsoleLog(bool silent = false)
         {
             return;
         }
-        lock (_gate)
-        {
-            var prefix = resource.PadRight(_width);
-            Console.Out.WriteLine(_useColor && _colors.TryGetValue(resource, out var color)
-                ? $"{color}{prefix}{Reset} | {line}"
-                : $"{prefix} | {line}");
-        }
+        var prefix = resource.PadRight(_width);
+        Write(_useColor && _colors.TryGetValue(resource, out var color) ? $"{color}{prefix}{Reset} | {line}\n" : $"{prefix} | {line}\n");
     }
 
     /// <summary>A message from the AppHost itself.</summary>
@@ -43,19 +39,28 @@ public sealed class ConsoleLog(bool silent = false)
     /// <summary>A message the user must see, such as a generated key.</summary>
     public void Announce(string message)
     {
-        lock (_gate)
-        {
-            Console.Out.WriteLine();
-            Console.Out.WriteLine($"*** {message}");
-            Console.Out.WriteLine();
-        }
+        Write($"\n*** {message}\n\n");
     }
 
-    public void Block(string text)
+    public void Block(string text) => Write(text);
+
+    /// <summary>A closed terminal (SIGHUP, then EIO on every write) silences the log; it must not stop a shutdown.</summary>
+    private void Write(string text)
     {
         lock (_gate)
         {
-            Console.Out.Write(text);
+            if (_broken)
+            {
+                return;
+            }
+            try
+            {
+                Console.Out.Write(text);
+            }
+            catch (IOException)
+            {
+                _broken = true;
+            }
         }
     }
 }

@@ -33,23 +33,31 @@ public static class LocalPostgres
         {
             return;
         }
-        Directory.CreateDirectory(dataDirectory);
+        // initdb works in a scratch directory renamed only when it succeeded: an interrupted initdb
+        // must not leave a half-made cluster that later starts would take for a real one.
+        var scratch = dataDirectory + ".initdb";
+        if (Directory.Exists(scratch))
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+        Directory.CreateDirectory(scratch);
         var passwordFile = Path.Combine(Path.GetDirectoryName(dataDirectory)!, ".initdb-password");
-        await File.WriteAllTextAsync(passwordFile, password, cancellationToken);
+        PrivateFile.Write(passwordFile, password);
         try
         {
             if (asPostgresUser)
             {
-                await ChownToPostgresAsync(dataDirectory, cancellationToken);
+                await ChownToPostgresAsync(scratch, cancellationToken);
                 await ChownToPostgresAsync(passwordFile, cancellationToken);
             }
             var (command, arguments) = AsUser(asPostgresUser, Path.Combine(binDirectory, "initdb"),
-                ["-D", dataDirectory, "-U", "postgres", "--pwfile", passwordFile, "--auth-host=scram-sha-256", "--auth-local=peer", "-E", "UTF8", "--no-locale", "--no-instructions"]);
+                ["-D", scratch, "-U", "postgres", "--pwfile", passwordFile, "--auth-host=scram-sha-256", "--auth-local=peer", "-E", "UTF8", "--no-locale", "--no-instructions"]);
             var (exitCode, output) = await Executables.RunAsync(command, arguments, TimeSpan.FromMinutes(2), cancellationToken);
             if (exitCode != 0)
             {
                 throw new InvalidOperationException($"initdb failed ({exitCode}): {output}");
             }
+            Directory.Move(scratch, dataDirectory);
         }
         finally
         {

@@ -17,9 +17,10 @@ public static class LocalRedis
         Directory.CreateDirectory(dataDirectory);
         // The password goes in a file only we can read, not on the command line where `ps` shows it.
         var config = Path.Combine(dataDirectory, "redis.conf");
-        File.WriteAllText(config, string.Join('\n',
-            $"port {port}", "bind 127.0.0.1", $"dir {dataDirectory}", $"requirepass {password}",
-            "daemonize no", "save 60 1", "appendonly no", ""));
+        var text = string.Join('\n',
+            $"port {port}", "bind 127.0.0.1", $"dir \"{dataDirectory}\"", $"requirepass {password}",
+            "daemonize no", "save 60 1", "appendonly no", "");
+        PrivateFile.Write(config, text);
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -144,7 +144,17 @@ public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingConte
             {
                 return null;
             }
-            var group = ProcessGroup.Start(spec, environment, resource.Name, log);
+            ProcessGroup group;
+            try
+            {
+                group = ProcessGroup.Start(spec, environment, resource.Name, log);
+            }
+            catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
+            {
+                log.System($"{resource.Name} cannot start: {ex.Message}");
+                states.Update(resource.Name, s => s with { State = States.FailedToStart, Health = HealthStates.Unhealthy });
+                return null;
+            }
             _running[resource.Name] = group;
             ledger.Add(group.Pid);
             _ = group.WaitForExitAsync().ContinueWith(_ => ledger.Remove(group.Pid), TaskScheduler.Default);
@@ -221,8 +231,9 @@ public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingConte
         {
             return await probe(timeout.Token);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException or IOException or System.Net.Sockets.SocketException or Npgsql.NpgsqlException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // Whatever a probe throws (a refused connection, a malformed connection string) means "not healthy".
             return false;
         }
     }

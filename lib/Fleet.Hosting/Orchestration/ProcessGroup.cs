@@ -84,7 +84,14 @@ public sealed partial class ProcessGroup : IDisposable
     }
 
     /// <summary>Sends a signal to every process in the group; a group already gone is not an error.</summary>
-    public void Signal(int signal) => SignalGroup(Pid, signal);
+    public void Signal(int signal)
+    {
+        // Right after the start, setsid may not have made the group yet: then signal the process itself.
+        if (kill(-Pid, signal) != 0)
+        {
+            kill(Pid, signal);
+        }
+    }
 
     public static void SignalGroup(int groupId, int signal) => kill(-groupId, signal);
 
