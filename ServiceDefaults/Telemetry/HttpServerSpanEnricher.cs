@@ -44,7 +44,12 @@ internal sealed class HttpServerSpanEnricher : IStartupFilter
             finally
             {
                 var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
-                if (route is not null)
+                if (activity.GetTagItem("rpc.system") is not null)
+                {
+                    // A gRPC call: the gRPC server has named the span package.Service/Method.
+                    activity.SetTag("http.route", route);
+                }
+                else if (route is not null)
                 {
                     activity.SetTag("http.route", route);
                     activity.DisplayName = $"{request.Method} {route}";

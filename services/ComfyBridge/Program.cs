@@ -1,3 +1,5 @@
+using AgentFleet.Grpc.Server;
+using AgentFleet.ComfyBridge.Contracts;
 using AgentFleet.ComfyBridge.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -6,6 +8,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapGrpcService<ComfyBridgeGrpc.ComfyBridgeBase>();
 app.Run();
 
 /// <summary>Visible to functional tests through WebApplicationFactory.</summary>

@@ -1,3 +1,5 @@
+using AgentFleet.Grpc.Server;
+using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -6,6 +8,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapGrpcService<SessionRunnerGrpc.SessionRunnerBase>();
 app.Run();
 
 /// <summary>Visible to functional tests through WebApplicationFactory.</summary>

@@ -1,3 +1,5 @@
+using AgentFleet.Grpc.Server;
+using AgentFleet.ZaiProxy.Contracts;
 using AgentFleet.ZaiProxy.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -6,6 +8,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapGrpcService<ZaiProxyGrpc.ZaiProxyBase>();
 app.Run();
 
 /// <summary>Visible to functional tests through WebApplicationFactory.</summary>

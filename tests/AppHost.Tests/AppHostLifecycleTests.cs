@@ -1,6 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using AgentFleet.Grpc;
+using AgentFleet.Grpc.Client;
+using AgentFleet.Grpc.Health;
 using AgentFleet.Hosting.Orchestration;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Health.V1;
 
 namespace AgentFleet.AppHost.Tests;
 
@@ -24,7 +29,15 @@ public sealed class AppHostLifecycleTests
             using var response = await http.GetAsync(service.Endpoints["http"] + "/health", ct);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
-        Assert.All(healthy.Where(r => r.Name is "zai-proxy" or "session-runner" or "comfy-bridge"), r => Assert.Contains("grpc", r.Endpoints.Keys));
+        foreach (var (name, contractMethod) in GrpcContracts)
+        {
+            var channel = GrpcChannel.Create(new Uri(healthy.Single(r => r.Name == name).Endpoints["grpc"]));
+            var health = await new HealthGrpc.HealthClient(channel).CheckAsync(new HealthCheckRequest(), new CallOptions(CancellationToken: ct));
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+            var unimplemented = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(contractMethod, new Empty(), new CallOptions(CancellationToken: ct)));
+            Assert.Equal(StatusCode.Unimplemented, unimplemented.StatusCode);
+            channel.Dispose();
+        }
 
         // 2. A service killed outright is started again and becomes healthy under a new pid.
         var victim = healthy.Single(r => r.Name == "session-runner");
@@ -48,6 +61,14 @@ public sealed class AppHostLifecycleTests
             Assert.True(IsFree(new Uri(url).Port), $"{url} is still bound");
         }
     }
+
+    /// <summary>Each gRPC service, and a contract method it does not implement yet (the request is empty on the wire either way).</summary>
+    private static readonly (string Service, Method<Empty, Empty> Method)[] GrpcContracts =
+    [
+        ("session-runner", new(MethodType.Unary, "fleet.sessionrunner.v1.SessionRunner", "GetRunnerStatus", Empty.Parser, Empty.Parser)),
+        ("zai-proxy", new(MethodType.Unary, "fleet.zaiproxy.v1.ZaiProxy", "GetPoolStatus", Empty.Parser, Empty.Parser)),
+        ("comfy-bridge", new(MethodType.Unary, "fleet.comfybridge.v1.ComfyBridge", "GetBridgeStatus", Empty.Parser, Empty.Parser)),
+    ];
 
     private static bool AllHealthy(IReadOnlyList<ResourceState> snapshot) =>
         snapshot.All(r => r.Health == HealthStates.Healthy);

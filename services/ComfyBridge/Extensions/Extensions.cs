@@ -1,3 +1,6 @@
+using AgentFleet.Grpc.Server;
+using AgentFleet.ComfyBridge.Contracts;
+using AgentFleet.ComfyBridge.Grpc;
 using AgentFleet.ServiceDefaults.Data;
 
 namespace AgentFleet.ComfyBridge.Extensions;
@@ -8,6 +11,8 @@ internal static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddGrpcServer();
+        builder.Services.AddScoped<ComfyBridgeGrpc.ComfyBridgeBase, ComfyBridgeService>();
         builder.AddNpgsqlDataSource("fleetdb");
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
     }

@@ -1,3 +1,6 @@
+using AgentFleet.Grpc.Server;
+using AgentFleet.SessionRunner.Contracts;
+using AgentFleet.SessionRunner.Grpc;
 using AgentFleet.ServiceDefaults.Data;
 using AgentFleet.ServiceDefaults.Health;
 
@@ -9,6 +12,8 @@ internal static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddGrpcServer();
+        builder.Services.AddScoped<SessionRunnerGrpc.SessionRunnerBase, SessionRunnerService>();
         builder.AddNpgsqlDataSource("fleetdb");
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
         builder.AddRedisHealthCheck("redis");
