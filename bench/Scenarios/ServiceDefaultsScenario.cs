@@ -26,11 +26,23 @@ public sealed class ServiceDefaultsScenario : IScenario
         await using var bare = await StartAsync(withDefaults: false);
         await using var full = await StartAsync(withDefaults: true);
 
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Concurrency, UseProxy = false });
+        Func<Task> Get(WebApplication app)
+        {
+            var url = Url(app) + "/alive";
+            return async () =>
+            {
+                using var response = await client.GetAsync(url);
+                response.EnsureSuccessStatusCode();
+                await response.Content.LoadIntoBufferAsync();
+            };
+        }
+
         // Alternate the two so drift on a shared machine (thermal, other load) hits both alike.
-        var baseline = await HttpLoad.RunAsync(Url(bare) + "/alive", Concurrency, options.Warmup, options.Duration);
-        var measured = await HttpLoad.RunAsync(Url(full) + "/alive", Concurrency, options.Warmup, options.Duration);
-        var baseline2 = await HttpLoad.RunAsync(Url(bare) + "/alive", Concurrency, options.Warmup, options.Duration);
-        var measured2 = await HttpLoad.RunAsync(Url(full) + "/alive", Concurrency, options.Warmup, options.Duration);
+        var baseline = await ClosedLoop.RunAsync(Get(bare), Concurrency, options.Warmup, options.Duration);
+        var measured = await ClosedLoop.RunAsync(Get(full), Concurrency, options.Warmup, options.Duration);
+        var baseline2 = await ClosedLoop.RunAsync(Get(bare), Concurrency, options.Warmup, options.Duration);
+        var measured2 = await ClosedLoop.RunAsync(Get(full), Concurrency, options.Warmup, options.Duration);
 
         Report.Load("bare Kestrel (baseline)", baseline);
         Report.Load("ServiceDefaults", measured);

@@ -74,7 +74,13 @@ public sealed class EchoService(ServerObservations observations) : EchoGrpc.Echo
         }
     }
 
-    private static EchoReply Reply(EchoRequest request, int index) => new() { Text = request.Text, Payload = request.Payload, Index = index };
+    // "trace" asks which trace the server's span belongs to.
+    private static EchoReply Reply(EchoRequest request, int index) => new()
+    {
+        Text = request.Text == "trace" ? System.Diagnostics.Activity.Current?.TraceId.ToString() ?? "" : request.Text,
+        Payload = request.Payload,
+        Index = index,
+    };
 }
 
 /// <summary>What the server saw, for assertions about the far side of a call.</summary>

@@ -2,22 +2,22 @@ using System.Diagnostics;
 
 namespace AgentFleet.Bench.Harness;
 
-/// <summary>A closed-loop load on loopback: N workers, each sending its next request when the last one answers.</summary>
-public static class HttpLoad
+/// <summary>A closed-loop load: N workers, each starting its next operation when the last one finished.</summary>
+public static class ClosedLoop
 {
-    public static async Task<LoadResult> RunAsync(string url, int concurrency, TimeSpan warmup, TimeSpan duration)
+    /// <summary>Warms up, then measures each operation's latency for <paramref name="duration"/>; an operation that throws counts as failed.</summary>
+    public static async Task<LoadResult> RunAsync(Func<Task> operation, int concurrency, TimeSpan warmup, TimeSpan duration)
     {
-        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, UseProxy = false });
-        await DriveAsync(client, url, concurrency, warmup, record: null);
+        await DriveAsync(operation, concurrency, warmup, record: null);
         var latencies = new List<double>[concurrency];
         var stopwatch = Stopwatch.StartNew();
-        var failures = await DriveAsync(client, url, concurrency, duration, latencies);
+        var failures = await DriveAsync(operation, concurrency, duration, latencies);
         stopwatch.Stop();
         var all = latencies.SelectMany(l => l).Order().ToArray();
         return new LoadResult(all.Length, failures, stopwatch.Elapsed, all);
     }
 
-    private static async Task<int> DriveAsync(HttpClient client, string url, int concurrency, TimeSpan duration, List<double>[]? record)
+    private static async Task<int> DriveAsync(Func<Task> operation, int concurrency, TimeSpan duration, List<double>[]? record)
     {
         var failures = 0;
         var until = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
@@ -31,9 +31,11 @@ public static class HttpLoad
             while (Stopwatch.GetTimestamp() < until)
             {
                 var start = Stopwatch.GetTimestamp();
-                using var response = await client.GetAsync(url);
-                await response.Content.LoadIntoBufferAsync();
-                if (!response.IsSuccessStatusCode)
+                try
+                {
+                    await operation();
+                }
+                catch (Exception)
                 {
                     Interlocked.Increment(ref failures);
                 }

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Http.Json;
+using AgentFleet.Bench.Harness;
+using AgentFleet.Grpc.Client;
+using AgentFleet.Grpc.Server;
+using AgentFleet.Grpc.Tests.Echo;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AgentFleet.Bench.Scenarios;
+
+/// <summary>
+/// Unary gRPC calls, our client to our server over HTTP/2 cleartext on loopback, beside the same
+/// echo made as an HTTP/1.1 JSON POST to a minimal API; client and server share this process and machine.
+/// </summary>
+public sealed class GrpcUnaryScenario : IScenario
+{
+    private const int Concurrency = 64;
+
+    public string Name => "grpc";
+
+    public string Description => "unary gRPC calls/s and latency (lib/Fleet.Grpc) vs HTTP/1.1 JSON to a minimal API";
+
+    public async Task RunAsync(BenchOptions options)
+    {
+        await using var grpcServer = await StartAsync(HttpProtocols.Http2, app => app.MapGrpcService<EchoGrpc.EchoBase>());
+        await using var jsonServer = await StartAsync(HttpProtocols.Http1, app => app.MapPost("/echo", (EchoDto request) => request));
+        using var channel = GrpcChannel.Create(new Uri(Url(grpcServer)));
+        var grpc = new EchoGrpc.EchoClient(channel);
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Concurrency, UseProxy = false })
+        {
+            BaseAddress = new Uri(Url(jsonServer)),
+            DefaultRequestVersion = HttpVersion.Version11,
+        };
+        var request = new EchoRequest { Text = "ping" };
+        Task GrpcCall() => grpc.UnaryAsync(request);
+        async Task JsonCall()
+        {
+            using var response = await http.PostAsJsonAsync("/echo", new EchoDto("ping"));
+            response.EnsureSuccessStatusCode();
+            await response.Content.ReadFromJsonAsync<EchoDto>();
+        }
+
+        var json = await ClosedLoop.RunAsync(JsonCall, Concurrency, options.Warmup, options.Duration);
+        var ours = await ClosedLoop.RunAsync(GrpcCall, Concurrency, options.Warmup, options.Duration);
+        var json2 = await ClosedLoop.RunAsync(JsonCall, Concurrency, options.Warmup, options.Duration);
+        var ours2 = await ClosedLoop.RunAsync(GrpcCall, Concurrency, options.Warmup, options.Duration);
+
+        Report.Load("HTTP/1.1 JSON (baseline)", json);
+        Report.Load("gRPC unary (lib/Fleet.Grpc)", ours);
+        Report.Load("HTTP/1.1 JSON (baseline) #2", json2);
+        Report.Load("gRPC unary #2", ours2);
+        Report.Ratio("throughput", (ours.PerSecond + ours2.PerSecond) / 2, (json.PerSecond + json2.PerSecond) / 2, "calls/s");
+        Report.Ratio("p50 latency", (ours.Percentile(50) + ours2.Percentile(50)) / 2, (json.Percentile(50) + json2.Percentile(50)) / 2, "ms");
+        Report.Ratio("p99 latency", (ours.Percentile(99) + ours2.Percentile(99)) / 2, (json.Percentile(99) + json2.Percentile(99)) / 2, "ms");
+    }
+
+    private static async Task<WebApplication> StartAsync(HttpProtocols protocols, Action<WebApplication> map)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = protocols));
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddGrpcServer();
+        builder.Services.AddScoped<EchoGrpc.EchoBase, BenchEchoService>();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, BenchJson.Default));
+        var app = builder.Build();
+        map(app);
+        await app.StartAsync();
+        return app;
+    }
+
+    private static string Url(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+    private sealed class BenchEchoService : EchoGrpc.EchoBase
+    {
+        public override Task<EchoReply> UnaryAsync(EchoRequest request, ServerCallContext context) => Task.FromResult(new EchoReply { Text = request.Text });
+    }
+}
+
+public sealed record EchoDto(string Text);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(EchoDto))]
+internal sealed partial class BenchJson : System.Text.Json.Serialization.JsonSerializerContext;
