@@ -12,14 +12,14 @@ public static class LocalRedis
     public static string? FindServer() => Executables.Find("redis-server") ?? (File.Exists("/usr/bin/redis-server") ? "/usr/bin/redis-server" : null);
 
     /// <summary>Loopback only, password required, snapshots in <paramref name="dataDirectory"/>.</summary>
-    public static LaunchSpec Launch(string server, string dataDirectory, int port, string password)
+    public static LaunchSpec Launch(string server, string dataDirectory, int port, string password, bool appendOnly = false)
     {
         Directory.CreateDirectory(dataDirectory);
         // The password goes in a file only we can read, not on the command line where `ps` shows it.
         var config = Path.Combine(dataDirectory, "redis.conf");
         var text = string.Join('\n',
             $"port {port}", "bind 127.0.0.1", $"dir \"{dataDirectory}\"", $"requirepass {password}",
-            "daemonize no", "save 60 1", "appendonly no", "");
+            "daemonize no", "save 60 1", appendOnly ? "appendonly yes\nappendfsync always" : "appendonly no", "");
         PrivateFile.Write(config, text);
         if (!OperatingSystem.IsWindows())
         {

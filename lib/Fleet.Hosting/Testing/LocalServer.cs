@@ -11,12 +11,16 @@ namespace AgentFleet.Hosting.Testing;
 /// </summary>
 public sealed class LocalServer : IAsyncDisposable
 {
-    private readonly ProcessGroup _group;
     private readonly string _root;
+    private readonly LaunchSpec _spec;
+    private readonly Func<CancellationToken, Task<bool>> _probe;
+    private ProcessGroup _group;
 
-    private LocalServer(ProcessGroup group, string root, int port, string password, string connectionString)
+    private LocalServer(ProcessGroup group, LaunchSpec spec, Func<CancellationToken, Task<bool>> probe, string root, int port, string password, string connectionString)
     {
         _group = group;
+        _spec = spec;
+        _probe = probe;
         _root = root;
         Port = port;
         Password = password;
@@ -44,19 +48,43 @@ public sealed class LocalServer : IAsyncDisposable
             ct => HealthProbes.PostgresAsync(connectionString, ct), cancellationToken);
     }
 
-    public static async Task<LocalServer> StartRedisAsync(CancellationToken cancellationToken)
+    /// <summary>Redis on a free port; <paramref name="durable"/> writes every command to its append-only file before answering.</summary>
+    public static async Task<LocalServer> StartRedisAsync(CancellationToken cancellationToken, bool durable = false)
     {
         var server = LocalRedis.FindServer() ?? throw new InvalidOperationException(LocalRedis.MissingMessage);
         var root = NewRoot("redis");
         var password = Guid.NewGuid().ToString("N");
         var port = PortAllocator.GetFreePort();
         var connectionString = LocalRedis.ConnectionString(port, password);
-        return await StartAsync(LocalRedis.Launch(server, Path.Combine(root, "data"), port, password), root, port, password, connectionString,
+        return await StartAsync(LocalRedis.Launch(server, Path.Combine(root, "data"), port, password, durable), root, port, password, connectionString,
             ct => HealthProbes.RedisAsync(connectionString, ct), cancellationToken);
     }
 
     /// <summary>Stops the server gracefully, SIGKILL after <paramref name="grace"/>.</summary>
     public async Task StopAsync(TimeSpan grace) => await _group.StopAsync(grace);
+
+    /// <summary>Kills the server outright (a crash, as clients see it).</summary>
+    public async Task KillAsync()
+    {
+        _group.Signal(Signals.SIGKILL);
+        await _group.WaitForExitAsync();
+    }
+
+    /// <summary>Starts the server again on the same port with the same data, and waits until it answers.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        _group.Dispose();
+        _group = ProcessGroup.Start(_spec, _spec.Environment, $"{Path.GetFileName(_spec.FileName)}:{Port}", Quiet);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await SafeProbeAsync(_probe, cancellationToken))
+        {
+            if (_group.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"{_spec.FileName} did not come back on port {Port}.");
+            }
+            await Task.Delay(50, cancellationToken);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -75,7 +103,7 @@ public sealed class LocalServer : IAsyncDisposable
         Func<CancellationToken, Task<bool>> probe, CancellationToken cancellationToken)
     {
         var group = ProcessGroup.Start(spec, spec.Environment, $"{Path.GetFileName(spec.FileName)}:{port}", Quiet);
-        var server = new LocalServer(group, root, port, password, connectionString);
+        var server = new LocalServer(group, spec, probe, root, port, password, connectionString);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!await SafeProbeAsync(probe, cancellationToken))
         {
