@@ -1,4 +1,4 @@
-using AgentFleet.ServiceDefaults.Health;
+using AgentFleet.ServiceDefaults.Data;
 
 namespace AgentFleet.Gateway.Extensions;
 
@@ -8,6 +8,6 @@ internal static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddRedisHealthCheck("redis");
+        builder.AddRedisClient("redis");
     }
 }

@@ -27,6 +27,9 @@ public sealed class RedisClient : IRedisClient
     public static Task<RedisClient> ConnectAsync(string connectionString, CancellationToken cancellationToken = default) =>
         ConnectAsync(RedisOptions.Parse(connectionString), cancellationToken);
 
+    /// <summary>A client that connects in the background and keeps trying; for registration at start-up.</summary>
+    public static RedisClient Connecting(RedisOptions options) => new(RedisConnection.Connecting(options));
+
     public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default) =>
         (await RunAsync(["GET", key], cancellationToken)).AsBytes();
 

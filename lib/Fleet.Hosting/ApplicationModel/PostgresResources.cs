@@ -109,8 +109,15 @@ internal static class HealthProbes
 
     public static async Task<bool> RedisAsync(string connectionString, CancellationToken cancellationToken)
     {
-        var check = new ServiceDefaults.Health.RedisPingHealthCheck(ServiceDefaults.Configuration.RedisEndpoint.Parse(connectionString));
-        return (await check.CheckHealthAsync(new HealthCheckContext(), cancellationToken)).Status == HealthStatus.Healthy;
+        try
+        {
+            await using var client = await AgentFleet.Redis.RedisClient.ConnectAsync(connectionString, cancellationToken);
+            return await client.PingAsync(cancellationToken) == "PONG";
+        }
+        catch (Exception ex) when (ex is AgentFleet.Redis.RedisConnectionException or AgentFleet.Redis.RedisServerException or TimeoutException)
+        {
+            return false;
+        }
     }
 
     public static async Task<bool> HttpAsync(HttpClient client, string url, CancellationToken cancellationToken)

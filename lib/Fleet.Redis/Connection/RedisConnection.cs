@@ -48,6 +48,17 @@ public sealed class RedisConnection : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>
+    /// A connection that starts disconnected and connects in the background, retrying with backoff (for a
+    /// service that must start while Redis is still coming up). Commands until then fail or wait as configured.
+    /// </summary>
+    public static RedisConnection Connecting(RedisOptions options, Action<RespValue>? onPush = null)
+    {
+        var connection = new RedisConnection(options, onPush);
+        _ = connection.ReconnectAsync(lost: null);
+        return connection;
+    }
+
     /// <summary>Sends a command and waits for its reply; an error reply throws <see cref="RedisServerException"/>.</summary>
     public async Task<RespValue> ExecuteAsync(RedisArg[] command, CancellationToken cancellationToken = default)
     {
@@ -222,7 +233,7 @@ public sealed class RedisConnection : IAsyncDisposable
         }
     }
 
-    private async Task ReconnectAsync(Session lost)
+    private async Task ReconnectAsync(Session? lost)
     {
         lock (_stateGate)
         {
@@ -239,8 +250,9 @@ public sealed class RedisConnection : IAsyncDisposable
         for (var attempt = 0; !_disposed.IsCancellationRequested; attempt++)
         {
             var ceiling = Math.Min(_options.ReconnectMaxDelay.TotalMilliseconds, _options.ReconnectBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20)));
-            // Full jitter: clients that lost one server do not all come back at the same instant.
-            var delay = TimeSpan.FromMilliseconds(ceiling / 2 + Random.Shared.NextDouble() * ceiling / 2);
+            // Jitter: clients that lost one server do not all come back at the same instant. A first
+            // connection (nothing lost) is tried at once.
+            var delay = lost is null && attempt == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(ceiling / 2 + Random.Shared.NextDouble() * ceiling / 2);
             try
             {
                 await Task.Delay(delay, _disposed.Token);

@@ -1,5 +1,4 @@
 using AgentFleet.ServiceDefaults.Data;
-using AgentFleet.ServiceDefaults.Health;
 
 namespace AgentFleet.ManagementApi.Extensions;
 
@@ -11,6 +10,6 @@ internal static class Extensions
     {
         builder.AddNpgsqlDataSource("fleetdb");
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
-        builder.AddRedisHealthCheck("redis");
+        builder.AddRedisClient("redis");
     }
 }

@@ -2,7 +2,6 @@ using AgentFleet.Grpc.Server;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Grpc;
 using AgentFleet.ServiceDefaults.Data;
-using AgentFleet.ServiceDefaults.Health;
 
 namespace AgentFleet.SessionRunner.Extensions;
 
@@ -16,6 +15,6 @@ internal static class Extensions
         builder.Services.AddScoped<SessionRunnerGrpc.SessionRunnerBase, SessionRunnerService>();
         builder.AddNpgsqlDataSource("fleetdb");
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
-        builder.AddRedisHealthCheck("redis");
+        builder.AddRedisClient("redis");
     }
 }
