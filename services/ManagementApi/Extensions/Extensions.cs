@@ -1,3 +1,4 @@
+using AgentFleet.ManagementApi.Infrastructure;
 using AgentFleet.ServiceDefaults.Data;
 
 namespace AgentFleet.ManagementApi.Extensions;
@@ -11,5 +12,6 @@ internal static class Extensions
         builder.AddNpgsqlDataSource("fleetdb");
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
         builder.AddRedisClient("redis");
+        builder.Services.AddSingleton<SessionEventFeed>();
     }
 }

@@ -1,6 +1,7 @@
 using AgentFleet.Grpc.Server;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Grpc;
+using AgentFleet.SessionRunner.Infrastructure;
 using AgentFleet.ServiceDefaults.Data;
 
 namespace AgentFleet.SessionRunner.Extensions;
@@ -16,5 +17,6 @@ internal static class Extensions
         builder.AddNpgsqlDataSource("fleetdb");
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
         builder.AddRedisClient("redis");
+        builder.Services.AddSingleton<SessionEventPublisher>();
     }
 }

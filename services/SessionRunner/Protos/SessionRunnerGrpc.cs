@@ -9,6 +9,12 @@ public static class SessionRunnerGrpc
 {
     public const string ServiceName = "fleet.sessionrunner.v1.SessionRunner";
 
+    /// <summary>
+    /// The Redis channel where the runner publishes each batch of a session's events (a SessionEventBatch),
+    /// once the batch is persisted; live streams subscribe to it.
+    /// </summary>
+    public static string EventChannel(string sessionId) => $"session:{sessionId}:events";
+
     public static readonly Method<StartSessionRequest, SessionInfo> StartSession = new(MethodType.Unary, ServiceName, "StartSession", StartSessionRequest.Parser, SessionInfo.Parser);
     public static readonly Method<SessionRef, SessionInfo> StopSession = new(MethodType.Unary, ServiceName, "StopSession", SessionRef.Parser, SessionInfo.Parser);
     public static readonly Method<SessionRef, SessionInfo> PauseSession = new(MethodType.Unary, ServiceName, "PauseSession", SessionRef.Parser, SessionInfo.Parser);

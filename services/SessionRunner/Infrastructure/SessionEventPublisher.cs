@@ -1,0 +1,20 @@
+using AgentFleet.Redis;
+using AgentFleet.SessionRunner.Contracts;
+using Google.Protobuf;
+
+namespace AgentFleet.SessionRunner.Infrastructure;
+
+/// <summary>
+/// Publishes a session's events to Redis, one message per persisted batch, in sequence order. Called only
+/// after the batch is in PostgreSQL, so a subscriber that misses a message finds it in the history.
+/// </summary>
+public sealed class SessionEventPublisher(IRedisClient redis)
+{
+    /// <summary>Returns how many live subscribers received the batch.</summary>
+    public Task<long> PublishAsync(string sessionId, IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken = default)
+    {
+        var batch = new SessionEventBatch();
+        batch.Events.AddRange(events.OrderBy(e => e.Sequence));
+        return redis.PublishAsync(SessionRunnerGrpc.EventChannel(sessionId), batch.ToByteArray(), cancellationToken);
+    }
+}
