@@ -5,9 +5,24 @@ namespace AgentFleet.Hosting.Orchestration;
 
 public static class PortAllocator
 {
-    /// <summary>A port free on 127.0.0.1 right now (the kernel's pick).</summary>
+    private const int LowestPort = 10_000;
+
+    /// <summary>
+    /// A port free on 127.0.0.1, chosen below the kernel's ephemeral range: a port handed out now and bound
+    /// later (or again after a restart) must not be taken meanwhile by some process's outgoing connection,
+    /// which the kernel only gives ports from that range.
+    /// </summary>
     public static int GetFreePort()
     {
+        var (ephemeralLow, _) = EphemeralRange();
+        for (var attempt = 0; attempt < 200 && ephemeralLow > LowestPort; attempt++)
+        {
+            var port = Random.Shared.Next(LowestPort, ephemeralLow);
+            if (IsFree(port))
+            {
+                return port;
+            }
+        }
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
@@ -16,14 +31,37 @@ public static class PortAllocator
     /// <summary>Fails with a clear message when a fixed port is taken, before anything starts.</summary>
     public static void EnsureFree(int port, string what)
     {
+        if (!IsFree(port))
+        {
+            throw new InvalidOperationException($"Port {port} for {what} is in use. Stop what holds it, or choose another port (GATEWAY_PORT=0 picks a free one).");
+        }
+    }
+
+    private static bool IsFree(int port)
+    {
         try
         {
             using var listener = new TcpListener(IPAddress.Loopback, port);
             listener.Start();
+            return true;
         }
         catch (SocketException)
         {
-            throw new InvalidOperationException($"Port {port} for {what} is in use. Stop what holds it, or choose another port (GATEWAY_PORT=0 picks a free one).");
+            return false;
+        }
+    }
+
+    private static (int Low, int High) EphemeralRange()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            return (int.Parse(parts[0]), int.Parse(parts[1]));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            // Linux's default.
+            return (32768, 60999);
         }
     }
 }
