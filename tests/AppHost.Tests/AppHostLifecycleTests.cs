@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using AgentFleet.Grpc;
 using AgentFleet.Grpc.Client;
 using AgentFleet.Grpc.Health;
@@ -58,7 +57,7 @@ public sealed class AppHostLifecycleTests
         Assert.Empty(ProcessTable.MembersOf(groups));
         foreach (var url in recovered.SelectMany(r => r.Endpoints.Values))
         {
-            Assert.True(IsFree(new Uri(url).Port), $"{url} is still bound");
+            Assert.True(PortAllocator.IsFree(new Uri(url).Port), $"{url} is still bound");
         }
     }
 
@@ -72,20 +71,6 @@ public sealed class AppHostLifecycleTests
 
     private static bool AllHealthy(IReadOnlyList<ResourceState> snapshot) =>
         snapshot.All(r => r.Health == HealthStates.Healthy);
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 
     private static UnixProcess Process(int pid) => new(pid);
 

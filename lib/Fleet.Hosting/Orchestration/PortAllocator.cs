@@ -37,7 +37,8 @@ public static class PortAllocator
         }
     }
 
-    private static bool IsFree(int port)
+    /// <summary>True when nothing listens on the port on 127.0.0.1.</summary>
+    public static bool IsFree(int port)
     {
         try
         {
