@@ -39,11 +39,34 @@ public sealed class RedisScenario : IScenario
         Report.Ratio("SET throughput", set.PerSecond, baseline["SET"].PerSecond, "req/s");
         Report.Ratio("GET throughput", get.PerSecond, baseline["GET"].PerSecond, "req/s");
 
+        var (setBytes, getBytes) = await AllocationPerCommandAsync(client, value);
+        Console.WriteLine($"{"allocated per SET / GET",-28} {setBytes:N0} / {getBytes:N0} bytes (whole process, one caller, 20,000 commands each; the 64-byte value is in GET's figure)");
+
         var (p50, p99, count) = await PublishLatencyAsync(client, options.Quick ? 2_000 : 10_000);
         var publish = await RedisBenchmarkAsync(server, requests / 10, 1, "PUBLISH", "bench:nobody", "x");
         Console.WriteLine($"{"PUBLISH->receive (ours)",-28} p50 {p50,7:0.000} ms   p99 {p99,7:0.000} ms   ({count:N0} messages, one at a time)");
         Console.WriteLine($"{"PUBLISH (redis-benchmark)",-28} p50 {publish.Values.First().P50,7:0.000} ms   p99 {publish.Values.First().P99,7:0.000} ms   (PUBLISH round trip, 1 client)");
         Report.Ratio("p50 latency", p50, publish.Values.First().P50, "ms");
+    }
+
+    /// <summary>Bytes the whole process allocates per command, measured over sequential commands after a warm-up.</summary>
+    private static async Task<(double Set, double Get)> AllocationPerCommandAsync(RedisClient client, byte[] value)
+    {
+        const int commands = 20_000;
+        async Task<double> MeasureAsync(Func<Task> command)
+        {
+            for (var i = 0; i < 1_000; i++)
+            {
+                await command();
+            }
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            for (var i = 0; i < commands; i++)
+            {
+                await command();
+            }
+            return (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)commands;
+        }
+        return (await MeasureAsync(() => client.SetAsync("bench:alloc", value)), await MeasureAsync(() => client.GetAsync("bench:alloc")));
     }
 
     /// <summary>Each message carries its send time; the subscriber notes when it arrived.</summary>
