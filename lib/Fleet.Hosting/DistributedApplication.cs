@@ -18,8 +18,25 @@ public sealed class DistributedApplication
 
     public void Run() => RunAsync().GetAwaiter().GetResult();
 
-    /// <summary>Runs until Ctrl-C, SIGTERM or <paramref name="cancellationToken"/>, then stops everything.</summary>
+    /// <summary>
+    /// Runs until Ctrl-C, SIGTERM or <paramref name="cancellationToken"/>, then stops everything. A problem
+    /// the operator must fix first (a port in use, another AppHost on this .fleet) is printed and sets
+    /// exit code 1.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await RunCoreAsync(cancellationToken);
+        }
+        catch (HostingConfigurationException ex)
+        {
+            _builder.Console.System(ex.Message);
+            Environment.ExitCode = 1;
+        }
+    }
+
+    private async Task RunCoreAsync(CancellationToken cancellationToken)
     {
         using var shutdown = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
@@ -28,6 +45,10 @@ public sealed class DistributedApplication
 
         var log = _builder.Console;
         using var runLock = AcquireRunLock(_builder.FleetHome);
+        foreach (var (resource, endpoint) in _builder.Resources.SelectMany(r => r.Endpoints.Where(e => e.RequestedPort is > 0).Select(e => (r, e))))
+        {
+            PortAllocator.EnsureFree(endpoint.Port, $"{resource.Name}/{endpoint.Name}");
+        }
         var resources = _builder.Resources.Where(r => r is not ParameterResource).ToList();
         log.Register(resources.Select(r => r.Name).Append("apphost"));
         var context = new HostingContext(_builder.FleetHome, _builder.EnvironmentName) { UseContainers = await ContainerRuntime.IsAvailableAsync() };
@@ -70,7 +91,7 @@ public sealed class DistributedApplication
             }
             catch (IOException)
             {
-                throw new InvalidOperationException($"Another AppHost is running on {fleetHome}. Stop it first, or set FLEET_HOME to another directory.");
+                throw new HostingConfigurationException($"Another AppHost is running on {fleetHome}. Stop it first, or set FLEET_HOME to another directory.");
             }
         }
 
@@ -124,7 +145,7 @@ public sealed class DistributedApplicationBuilder
         {
             if (endpoint.Endpoint.RequestedPort is int port and > 0)
             {
-                PortAllocator.EnsureFree(port, $"{endpoint.Resource.Name}/{endpoint.Endpoint.Name}");
+                // Checked when the run starts, where a taken port is reported rather than thrown.
                 endpoint.Endpoint.Port = port;
             }
             else

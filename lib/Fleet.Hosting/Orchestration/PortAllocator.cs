@@ -33,7 +33,7 @@ public static class PortAllocator
     {
         if (!IsFree(port))
         {
-            throw new InvalidOperationException($"Port {port} for {what} is in use. Stop what holds it, or choose another port (GATEWAY_PORT=0 picks a free one).");
+            throw new HostingConfigurationException($"Port {port} for {what} is in use. Stop what holds it, or choose another port (GATEWAY_PORT=0 picks a free one).");
         }
     }
 
