@@ -25,8 +25,8 @@ public sealed class RedisScenario : IScenario
         await using var client = await RedisClient.ConnectAsync(server.ConnectionString);
         var value = new byte[64];
 
-        var set = await ClosedLoop.RunAsync(() => client.SetAsync($"bench:{Random.Shared.Next(10_000)}", value), Concurrency, options.Warmup, options.Duration);
-        var get = await ClosedLoop.RunAsync(() => client.GetAsync($"bench:{Random.Shared.Next(10_000)}"), Concurrency, options.Warmup, options.Duration);
+        var set = await ClosedLoop.RunAsync(async () => await client.SetAsync($"bench:{Random.Shared.Next(10_000)}", value), Concurrency, options.Warmup, options.Duration);
+        var get = await ClosedLoop.RunAsync(async () => await client.GetAsync($"bench:{Random.Shared.Next(10_000)}"), Concurrency, options.Warmup, options.Duration);
         var requests = options.Quick ? 100_000 : 500_000;
         var baseline = await RedisBenchmarkAsync(server, requests, Concurrency, "-t", "set,get", "-d", "64");
 
@@ -53,20 +53,23 @@ public sealed class RedisScenario : IScenario
     private static async Task<(double Set, double Get)> AllocationPerCommandAsync(RedisClient client, byte[] value)
     {
         const int commands = 20_000;
-        async Task<double> MeasureAsync(Func<Task> command)
+        for (var i = 0; i < 1_000; i++)
         {
-            for (var i = 0; i < 1_000; i++)
-            {
-                await command();
-            }
-            var before = GC.GetTotalAllocatedBytes(precise: true);
-            for (var i = 0; i < commands; i++)
-            {
-                await command();
-            }
-            return (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)commands;
+            await client.SetAsync("bench:alloc", value);
+            await client.GetAsync("bench:alloc");
         }
-        return (await MeasureAsync(() => client.SetAsync("bench:alloc", value)), await MeasureAsync(() => client.GetAsync("bench:alloc")));
+        var start = GC.GetTotalAllocatedBytes(precise: true);
+        for (var i = 0; i < commands; i++)
+        {
+            await client.SetAsync("bench:alloc", value);
+        }
+        var afterSet = GC.GetTotalAllocatedBytes(precise: true);
+        for (var i = 0; i < commands; i++)
+        {
+            await client.GetAsync("bench:alloc");
+        }
+        var afterGet = GC.GetTotalAllocatedBytes(precise: true);
+        return ((afterSet - start) / (double)commands, (afterGet - afterSet) / (double)commands);
     }
 
     /// <summary>Each message carries its send time; the subscriber notes when it arrived.</summary>

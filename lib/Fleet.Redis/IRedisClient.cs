@@ -9,29 +9,29 @@ namespace AgentFleet.Redis;
 /// </summary>
 public interface IRedisClient : IAsyncDisposable
 {
-    Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default);
+    ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default);
 
     /// <summary>SET with optional EX seconds and NX; false when NX found the key already there.</summary>
-    Task<bool> SetAsync(string key, byte[] value, TimeSpan? expiry = null, bool onlyIfNotExists = false, CancellationToken cancellationToken = default);
+    ValueTask<bool> SetAsync(string key, byte[] value, TimeSpan? expiry = null, bool onlyIfNotExists = false, CancellationToken cancellationToken = default);
 
-    Task<long> DeleteAsync(string[] keys, CancellationToken cancellationToken = default);
+    ValueTask<long> DeleteAsync(string[] keys, CancellationToken cancellationToken = default);
 
-    Task<long> IncrementAsync(string key, long by = 1, CancellationToken cancellationToken = default);
+    ValueTask<long> IncrementAsync(string key, long by = 1, CancellationToken cancellationToken = default);
 
-    Task<bool> ExpireAsync(string key, TimeSpan expiry, CancellationToken cancellationToken = default);
+    ValueTask<bool> ExpireAsync(string key, TimeSpan expiry, CancellationToken cancellationToken = default);
 
     /// <summary>Runs a Lua script by its SHA1 (EVALSHA), sending the source only when the server does not know it.</summary>
-    Task<RespValue> EvalAsync(string script, string[] keys, RedisArg[] arguments, CancellationToken cancellationToken = default);
+    ValueTask<RespValue> EvalAsync(string script, string[] keys, RedisArg[] arguments, CancellationToken cancellationToken = default);
 
     /// <summary>Returns how many subscribers received the message.</summary>
-    Task<long> PublishAsync(string channel, byte[] message, CancellationToken cancellationToken = default);
+    ValueTask<long> PublishAsync(string channel, byte[] message, CancellationToken cancellationToken = default);
 
     Task<IAsyncDisposable> SubscribeAsync(string channel, Func<RedisMessage, Task> handler, CancellationToken cancellationToken = default);
 
     Task<IAsyncDisposable> PSubscribeAsync(string pattern, Func<RedisMessage, Task> handler, CancellationToken cancellationToken = default);
 
-    Task<string> PingAsync(CancellationToken cancellationToken = default);
+    ValueTask<string> PingAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Any command: <c>ExecuteAsync("LPUSH", "queue", "job")</c>.</summary>
-    Task<RespValue> ExecuteAsync(params object[] arguments);
+    ValueTask<RespValue> ExecuteAsync(params object[] arguments);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using AgentFleet.Redis.Connection;
@@ -30,40 +31,44 @@ public sealed class RedisClient : IRedisClient
     /// <summary>A client that connects in the background and keeps trying; for registration at start-up.</summary>
     public static RedisClient Connecting(RedisOptions options) => new(RedisConnection.Connecting(options));
 
-    public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default) =>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default) =>
         (await RunAsync(["GET", key], cancellationToken)).AsBytes();
 
-    public async Task<string?> GetStringAsync(string key, CancellationToken cancellationToken = default) =>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<string?> GetStringAsync(string key, CancellationToken cancellationToken = default) =>
         (await RunAsync(["GET", key], cancellationToken)).AsString();
 
-    public async Task<bool> SetAsync(string key, byte[] value, TimeSpan? expiry = null, bool onlyIfNotExists = false, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> SetAsync(string key, byte[] value, TimeSpan? expiry = null, bool onlyIfNotExists = false, CancellationToken cancellationToken = default)
     {
-        var command = new List<RedisArg> { "SET", key, value };
-        if (expiry is { } ttl)
+        RedisArg[] command = (expiry, onlyIfNotExists) switch
         {
-            command.Add("EX");
-            command.Add((long)Math.Ceiling(ttl.TotalSeconds));
-        }
-        if (onlyIfNotExists)
-        {
-            command.Add("NX");
-        }
-        return !(await RunAsync([.. command], cancellationToken)).IsNull;
+            (null, false) => ["SET", key, value],
+            (null, true) => ["SET", key, value, "NX"],
+            ({ } ttl, false) => ["SET", key, value, "EX", (long)Math.Ceiling(ttl.TotalSeconds)],
+            ({ } ttl, true) => ["SET", key, value, "EX", (long)Math.Ceiling(ttl.TotalSeconds), "NX"],
+        };
+        return !(await RunAsync(command, cancellationToken)).IsNull;
     }
 
-    public Task<bool> SetAsync(string key, string value, TimeSpan? expiry = null, bool onlyIfNotExists = false, CancellationToken cancellationToken = default) =>
+    public ValueTask<bool> SetAsync(string key, string value, TimeSpan? expiry = null, bool onlyIfNotExists = false, CancellationToken cancellationToken = default) =>
         SetAsync(key, Encoding.UTF8.GetBytes(value), expiry, onlyIfNotExists, cancellationToken);
 
-    public async Task<long> DeleteAsync(string[] keys, CancellationToken cancellationToken = default) =>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<long> DeleteAsync(string[] keys, CancellationToken cancellationToken = default) =>
         (await RunAsync([.. keys.Select(k => (RedisArg)k).Prepend("DEL")], cancellationToken)).AsInteger();
 
-    public async Task<long> IncrementAsync(string key, long by = 1, CancellationToken cancellationToken = default) =>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<long> IncrementAsync(string key, long by = 1, CancellationToken cancellationToken = default) =>
         (await RunAsync(by == 1 ? ["INCR", key] : ["INCRBY", key, by], cancellationToken)).AsInteger();
 
-    public async Task<bool> ExpireAsync(string key, TimeSpan expiry, CancellationToken cancellationToken = default) =>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> ExpireAsync(string key, TimeSpan expiry, CancellationToken cancellationToken = default) =>
         (await RunAsync(["EXPIRE", key, (long)Math.Ceiling(expiry.TotalSeconds)], cancellationToken)).AsInteger() == 1;
 
-    public async Task<RespValue> EvalAsync(string script, string[] keys, RedisArg[] arguments, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<RespValue> EvalAsync(string script, string[] keys, RedisArg[] arguments, CancellationToken cancellationToken = default)
     {
         var sha = _scriptShas.GetOrAdd(script, static s => Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(s))));
         RedisArg[] Command(string verb, string body) => [verb, body, keys.Length, .. keys.Select(k => (RedisArg)k), .. arguments];
@@ -78,10 +83,12 @@ public sealed class RedisClient : IRedisClient
         }
     }
 
-    public async Task<long> PublishAsync(string channel, byte[] message, CancellationToken cancellationToken = default) =>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<long> PublishAsync(string channel, byte[] message, CancellationToken cancellationToken = default) =>
         (await RunAsync(["PUBLISH", channel, message], cancellationToken)).AsInteger();
 
-    public async Task<string> XAddAsync(string stream, IReadOnlyList<KeyValuePair<string, byte[]>> fields, string id = "*", long? maxLength = null, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<string> XAddAsync(string stream, IReadOnlyList<KeyValuePair<string, byte[]>> fields, string id = "*", long? maxLength = null, CancellationToken cancellationToken = default)
     {
         var command = new List<RedisArg> { "XADD", stream };
         if (maxLength is { } max)
@@ -97,14 +104,16 @@ public sealed class RedisClient : IRedisClient
         return (await RunAsync([.. command], cancellationToken)).AsString()!;
     }
 
-    public async Task<IReadOnlyList<StreamEntry>> XRangeAsync(string stream, string start = "-", string end = "+", long? count = null, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<IReadOnlyList<StreamEntry>> XRangeAsync(string stream, string start = "-", string end = "+", long? count = null, CancellationToken cancellationToken = default)
     {
         RedisArg[] command = count is { } n ? ["XRANGE", stream, start, end, "COUNT", n] : ["XRANGE", stream, start, end];
         return StreamEntry.ListFrom(await RunAsync(command, cancellationToken));
     }
 
     /// <summary>XREAD from one stream after <paramref name="afterId"/>; waits up to <paramref name="block"/> when given.</summary>
-    public async Task<IReadOnlyList<StreamEntry>> XReadAsync(string stream, string afterId, long? count = null, TimeSpan? block = null, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<IReadOnlyList<StreamEntry>> XReadAsync(string stream, string afterId, long? count = null, TimeSpan? block = null, CancellationToken cancellationToken = default)
     {
         var command = new List<RedisArg> { "XREAD" };
         if (count is { } n)
@@ -126,10 +135,12 @@ public sealed class RedisClient : IRedisClient
         return StreamEntry.ListFrom(entries);
     }
 
-    public async Task<long> HSetAsync(string key, IReadOnlyList<KeyValuePair<string, byte[]>> fields, CancellationToken cancellationToken = default) =>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<long> HSetAsync(string key, IReadOnlyList<KeyValuePair<string, byte[]>> fields, CancellationToken cancellationToken = default) =>
         (await RunAsync([.. fields.SelectMany(f => new RedisArg[] { f.Key, f.Value }).Prepend(key).Prepend("HSET")], cancellationToken)).AsInteger();
 
-    public async Task<IReadOnlyDictionary<string, byte[]>> HGetAllAsync(string key, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<IReadOnlyDictionary<string, byte[]>> HGetAllAsync(string key, CancellationToken cancellationToken = default)
     {
         var items = (await RunAsync(["HGETALL", key], cancellationToken)).Items;
         var fields = new Dictionary<string, byte[]>(items.Length / 2, StringComparer.Ordinal);
@@ -140,13 +151,15 @@ public sealed class RedisClient : IRedisClient
         return fields;
     }
 
-    public async Task<string> PingAsync(CancellationToken cancellationToken = default) =>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<string> PingAsync(CancellationToken cancellationToken = default) =>
         (await RunAsync(["PING"], cancellationToken)).AsString()!;
 
-    public async Task<string> InfoAsync(string? section = null, CancellationToken cancellationToken = default) =>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<string> InfoAsync(string? section = null, CancellationToken cancellationToken = default) =>
         (await RunAsync(section is null ? ["INFO"] : ["INFO", section], cancellationToken)).AsString()!;
 
-    public Task<RespValue> ExecuteAsync(params object[] arguments) =>
+    public ValueTask<RespValue> ExecuteAsync(params object[] arguments) =>
         RunAsync([.. arguments.Select(RedisArg.From)], CancellationToken.None);
 
     public async Task<IAsyncDisposable> SubscribeAsync(string channel, Func<RedisMessage, Task> handler, CancellationToken cancellationToken = default) =>
@@ -169,7 +182,8 @@ public sealed class RedisClient : IRedisClient
     }
 
     /// <summary>Every command goes through here: a client span (db.system=redis) and the duration metric.</summary>
-    private async Task<RespValue> RunAsync(RedisArg[] command, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<RespValue> RunAsync(RedisArg[] command, CancellationToken cancellationToken)
     {
         var name = command[0].ToString();
         using var activity = RedisTelemetry.StartCommand(name, _connection.Options);

@@ -33,7 +33,7 @@ public sealed class CommandTests(RedisServerFixture redis) : IClassFixture<Redis
         Assert.Equal("PONG", await client.PingAsync(ct));
         Assert.Contains("redis_version:", await client.InfoAsync("server", ct));
 
-        var wrongType = await Assert.ThrowsAsync<RedisServerException>(() => client.ExecuteAsync("LPUSH", counter, "x"));
+        var wrongType = await Assert.ThrowsAsync<RedisServerException>(() => client.ExecuteAsync("LPUSH", counter, "x").AsTask());
         Assert.Equal("WRONGTYPE", wrongType.Kind);
     }
 

@@ -57,7 +57,7 @@ public sealed class RecoveryTests
         Assert.InRange(counter, succeeded, succeeded + connectionFailures);
         Assert.Empty(otherFailures);
 
-        await WaitUntilAsync(() => client.PublishAsync("events", "after restart"u8.ToArray(), ct).Result == 1, ct);
+        await WaitUntilAsync(() => client.PublishAsync("events", "after restart"u8.ToArray(), ct).AsTask().Result == 1, ct);
         await WaitUntilAsync(() => received.Contains("after restart"), ct);
     }
 
@@ -73,10 +73,10 @@ public sealed class RecoveryTests
         await WaitUntilAsync(() => !failFast.IsConnected && !patient.IsConnected, ct);
 
         var watch = Stopwatch.StartNew();
-        await Assert.ThrowsAsync<RedisConnectionException>(() => failFast.PingAsync(ct));
+        await Assert.ThrowsAsync<RedisConnectionException>(() => failFast.PingAsync(ct).AsTask());
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), "failing fast should not wait");
 
-        var waiting = patient.PingAsync(ct);
+        var waiting = patient.PingAsync(ct).AsTask();
         await server.RestartAsync(ct);
         Assert.Equal("PONG", await waiting);
     }

@@ -1,5 +1,6 @@
-using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Net.Security;
 using System.Net.Sockets;
 using AgentFleet.Redis.Protocol;
@@ -21,10 +22,17 @@ public sealed class RedisConnection : IAsyncDisposable
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Session? _session;
 
+    private readonly Timer _sweeper;
+    private readonly long _timeoutTicks;
+
     private RedisConnection(RedisOptions options, Action<RespValue>? onPush)
     {
         _options = options;
         OnPush = onPush;
+        _timeoutTicks = (long)(options.CommandTimeout.TotalSeconds * Stopwatch.Frequency);
+        // One timer for every command's timeout, instead of a timer per command.
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(options.CommandTimeout.TotalMilliseconds / 4, 10, 250));
+        _sweeper = new Timer(static state => ((RedisConnection)state!).FailOverdue(), this, period, period);
     }
 
     /// <summary>Frames that answer no command: pub/sub messages, RESP3 pushes.</summary>
@@ -60,20 +68,22 @@ public sealed class RedisConnection : IAsyncDisposable
     }
 
     /// <summary>Sends a command and waits for its reply; an error reply throws <see cref="RedisServerException"/>.</summary>
-    public async Task<RespValue> ExecuteAsync(RedisArg[] command, CancellationToken cancellationToken = default)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<RespValue> ExecuteAsync(RedisArg[] command, CancellationToken cancellationToken = default)
     {
-        var reply = await SendAsync(command, expectReply: true, cancellationToken)!;
+        var reply = await SendAsync(command, expectReply: true, cancellationToken);
         return reply.IsError ? throw new RedisServerException(reply.AsString()!) : reply;
     }
 
     /// <summary>Writes a command whose answers arrive as pushes (SUBSCRIBE and friends in subscriber mode).</summary>
-    public Task SendWithoutReplyAsync(RedisArg[] command, CancellationToken cancellationToken = default) =>
-        SendAsync(command, expectReply: false, cancellationToken);
+    public async Task SendWithoutReplyAsync(RedisArg[] command, CancellationToken cancellationToken = default) =>
+        await SendAsync(command, expectReply: false, cancellationToken);
 
-    private async Task<RespValue> SendAsync(RedisArg[] command, bool expectReply, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<RespValue> SendAsync(RedisArg[] command, bool expectReply, CancellationToken cancellationToken)
     {
         var session = _session ?? await WaitForConnectionAsync(cancellationToken);
-        var reply = expectReply ? new TaskCompletionSource<RespValue>(TaskCreationOptions.RunContinuationsAsynchronously) : null;
+        PendingReply? reply = null;
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
@@ -82,8 +92,9 @@ public sealed class RedisConnection : IAsyncDisposable
                 throw new RedisConnectionException($"Not connected to Redis at {_options}; the command was not sent.");
             }
             // Enqueued before it is written, under the write lock: the queue is in wire order.
-            if (reply is not null)
+            if (expectReply)
             {
+                reply = PendingReply.Rent(Stopwatch.GetTimestamp() + _timeoutTicks, cancellationToken);
                 session.Pending.Enqueue(reply);
             }
             RespWriter.WriteCommand(session.Writer, command);
@@ -106,8 +117,19 @@ public sealed class RedisConnection : IAsyncDisposable
         {
             return RespValue.Null;
         }
-        // On timeout the reply stays queued, so the one that arrives later is matched and dropped.
-        return await reply.Task.WaitAsync(_options.CommandTimeout, cancellationToken);
+        // On timeout the slot stays queued, so the reply that arrives later is matched to it and dropped.
+        return await reply.Task;
+    }
+
+    /// <summary>Fails every command whose reply is overdue; runs on the sweep timer.</summary>
+    private void FailOverdue()
+    {
+        if (_session is not { } session || session.Pending.IsEmpty)
+        {
+            return;
+        }
+        session.Pending.FailOverdue(Stopwatch.GetTimestamp(),
+            () => new TimeoutException($"Redis at {_options} did not answer within {_options.CommandTimeout.TotalSeconds:0.###} s."));
     }
 
     private async Task<Session> WaitForConnectionAsync(CancellationToken cancellationToken)
@@ -174,11 +196,11 @@ public sealed class RedisConnection : IAsyncDisposable
         }
         foreach (var step in steps)
         {
-            var reply = new TaskCompletionSource<RespValue>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var reply = PendingReply.Rent(Stopwatch.GetTimestamp() + _timeoutTicks, cancellationToken);
             session.Pending.Enqueue(reply);
             RespWriter.WriteCommand(session.Writer, step);
             await session.Writer.FlushAsync(cancellationToken);
-            var answer = await reply.Task.WaitAsync(cancellationToken);
+            var answer = await reply.Task;
             if (answer.IsError)
             {
                 session.Fail(null);
@@ -227,9 +249,10 @@ public sealed class RedisConnection : IAsyncDisposable
         {
             OnPush?.Invoke(value);
         }
-        else if (session.Pending.TryDequeue(out var reply))
+        else if (session.Pending.TryDequeue(out var pending))
         {
-            reply.TrySetResult(value);
+            pending.Reply.TryComplete(value, pending.Version);
+            pending.Reply.ReleaseFromQueue();
         }
     }
 
@@ -278,6 +301,7 @@ public sealed class RedisConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _sweeper.DisposeAsync();
         await _disposed.CancelAsync();
         var session = _session;
         _session = null;
@@ -296,7 +320,7 @@ public sealed class RedisConnection : IAsyncDisposable
 
         public PipeReader Reader { get; } = PipeReader.Create(stream);
         public PipeWriter Writer { get; } = PipeWriter.Create(stream);
-        public ConcurrentQueue<TaskCompletionSource<RespValue>> Pending { get; } = new();
+        public ReplyQueue Pending { get; } = new();
         public Task? ReadLoop { get; set; }
         public bool Established { get; set; }
         public bool Broken => Volatile.Read(ref _broken) == 1;
@@ -310,9 +334,10 @@ public sealed class RedisConnection : IAsyncDisposable
             }
             stream.Dispose();
             var error = new RedisConnectionException($"The connection to Redis at {owner._options} was lost; the command may or may not have run.", cause);
-            while (Pending.TryDequeue(out var reply))
+            while (Pending.TryDequeue(out var pending))
             {
-                reply.TrySetException(error);
+                pending.Reply.TryFail(error, pending.Version);
+                pending.Reply.ReleaseFromQueue();
             }
         }
     }

@@ -11,7 +11,7 @@ namespace AgentFleet.SessionRunner.Infrastructure;
 public sealed class SessionEventPublisher(IRedisClient redis)
 {
     /// <summary>Returns how many live subscribers received the batch.</summary>
-    public Task<long> PublishAsync(string sessionId, IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken = default)
+    public ValueTask<long> PublishAsync(string sessionId, IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken = default)
     {
         var batch = new SessionEventBatch();
         batch.Events.AddRange(events.OrderBy(e => e.Sequence));
