@@ -144,6 +144,11 @@ internal sealed class ClientCall<TRequest, TResponse> : ICallState, IAsyncStream
         _call.Cancel();
         _reader?.Complete();
         _response?.Dispose();
+        // Disposed before anyone read it: the response, when it comes, is released (and its HTTP/2 stream with it).
+        if (_response is null && _send is { IsCompleted: false } pending)
+        {
+            pending.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
         _call.Dispose();
         _deadline.Dispose();
     }
@@ -164,7 +169,8 @@ internal sealed class ClientCall<TRequest, TResponse> : ICallState, IAsyncStream
         {
             request.Headers.TryAddWithoutValidation(entry.Key, entry.WireValue);
         }
-        if (_options.Deadline is { } deadline)
+        // A deadline beyond a timer's reach (DateTime.MaxValue, say) is no deadline.
+        if (_options.Deadline is { } deadline && deadline.ToUniversalTime() - DateTime.UtcNow < TimeSpan.FromDays(30))
         {
             var remaining = deadline.ToUniversalTime() - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero)
@@ -177,6 +183,9 @@ internal sealed class ClientCall<TRequest, TResponse> : ICallState, IAsyncStream
             _deadline.CancelAfter(remaining);
         }
         _send = _channel.Invoker.SendAsync(request, _call.Token);
+        // A call that fails before its body starts must not leave a request-stream writer waiting.
+        _send.ContinueWith(static (t, state) => ((StreamingRequestContent?)state)?.Abort(t.Exception!.InnerException!), _content,
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private async Task<Metadata> ReadHeadersAsync()

@@ -12,6 +12,13 @@ internal sealed class StreamingRequestContent : HttpContent
 
     public void Complete() => _complete.TrySetResult();
 
+    /// <summary>The call failed before the body started: a writer waiting for the stream hears why.</summary>
+    public void Abort(Exception error)
+    {
+        _stream.TrySetException(error);
+        _complete.TrySetResult();
+    }
+
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
         _stream.TrySetResult(stream);
@@ -69,9 +76,9 @@ internal sealed class ClientStreamWriter<TRequest>(StreamingRequestContent conte
             await stream.WriteAsync(buffer.WrittenMemory, linked.Token);
             await stream.FlushAsync(linked.Token);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException && call.FinalStatus is { } ended)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException)
         {
-            throw new RpcException(ended);
+            throw new RpcException(call.FinalStatus ?? new Status(StatusCode.Unavailable, $"The call could not send: {ex.Message}"));
         }
         finally
         {

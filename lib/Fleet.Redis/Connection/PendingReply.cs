@@ -73,8 +73,21 @@ internal sealed class PendingReply : IValueTaskSource<RespValue>
     /// <summary>The queue's side is done: the reply arrived (or never will).</summary>
     public void ReleaseFromQueue() => Release();
 
+    /// <summary>The caller will never await this slot (its command failed before it was sent): give up its side.</summary>
+    public void Abandon()
+    {
+        _cancellation.Dispose();
+        _cancellation = default;
+        Release();
+    }
+
     public RespValue GetResult(short token)
     {
+        // Only the one valid read of a completed slot gives up the caller's side; a misuse must not free a slot still queued.
+        if (token != _core.Version || _core.GetStatus(token) == ValueTaskSourceStatus.Pending)
+        {
+            return _core.GetResult(token);
+        }
         try
         {
             return _core.GetResult(token);

@@ -85,6 +85,12 @@ public sealed class RedisConnection : IAsyncDisposable
         var session = _session ?? await WaitForConnectionAsync(cancellationToken);
         PendingReply? reply = null;
         await _writeLock.WaitAsync(cancellationToken);
+        // Nothing is sent for a caller who has already given up.
+        if (cancellationToken.IsCancellationRequested)
+        {
+            _writeLock.Release();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
         try
         {
             if (session != _session || session.Broken)
@@ -104,10 +110,13 @@ public sealed class RedisConnection : IAsyncDisposable
                 throw new RedisConnectionException($"The connection to Redis at {_options} closed; the command may not have been sent.");
             }
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is not RedisConnectionException || reply is not null)
         {
+            // A write that failed part-way leaves the stream out of step with the replies owed: end this socket.
             session.Fail(ex);
-            throw new RedisConnectionException($"Writing to Redis at {_options} failed; the command may or may not have run.", ex);
+            reply?.Abandon();
+            throw ex as RedisConnectionException
+                ?? new RedisConnectionException($"Writing to Redis at {_options} failed; the command may or may not have run.", ex);
         }
         finally
         {
@@ -165,9 +174,14 @@ public sealed class RedisConnection : IAsyncDisposable
             var session = new Session(this, stream);
             session.ReadLoop = Task.Run(() => ReadLoopAsync(session));
             await HandshakeAsync(session, timeout.Token);
-            session.Established = true;
             lock (_stateGate)
             {
+                // The socket may have died right after the handshake: then it is not published, and the
+                // caller (or the reconnect loop) tries again.
+                if (!session.TryEstablish())
+                {
+                    throw new IOException("The connection closed right after the handshake.");
+                }
                 _session = session;
                 _connected.TrySetResult();
             }
@@ -234,9 +248,8 @@ public sealed class RedisConnection : IAsyncDisposable
         {
             failure = ex;
         }
-        session.Fail(failure);
         // A socket that never finished its handshake was reported to whoever opened it; only a working one is restored.
-        if (session.Established && !_disposed.IsCancellationRequested)
+        if (session.FailAndWasEstablished(failure) && !_disposed.IsCancellationRequested)
         {
             _ = ReconnectAsync(session);
         }
@@ -247,7 +260,14 @@ public sealed class RedisConnection : IAsyncDisposable
         var isPush = value.Type == RespType.Push || (SubscriberMode && session.Pending.IsEmpty);
         if (isPush)
         {
-            OnPush?.Invoke(value);
+            try
+            {
+                OnPush?.Invoke(value);
+            }
+            catch (Exception)
+            {
+                // A frame the push handler cannot read is dropped; it must not bring down the connection.
+            }
         }
         else if (session.Pending.TryDequeue(out var pending))
         {
@@ -280,22 +300,28 @@ public sealed class RedisConnection : IAsyncDisposable
             {
                 await Task.Delay(delay, _disposed.Token);
                 await OpenAsync(_disposed.Token);
-                if (Reconnected is { } handlers)
-                {
-                    foreach (var handler in handlers.GetInvocationList().Cast<Func<Task>>())
-                    {
-                        await handler();
-                    }
-                }
-                return;
             }
             catch (Exception) when (!_disposed.IsCancellationRequested)
             {
+                continue;
             }
             catch (OperationCanceledException)
             {
                 return;
             }
+            // Connected: a handler that fails (a resubscription timing out) must not open yet another socket.
+            foreach (var handler in Reconnected?.GetInvocationList().Cast<Func<Task>>() ?? [])
+            {
+                try
+                {
+                    await handler();
+                }
+                catch (Exception)
+                {
+                    // The next reconnect runs the handlers again.
+                }
+            }
+            return;
         }
     }
 
@@ -322,7 +348,32 @@ public sealed class RedisConnection : IAsyncDisposable
         public PipeWriter Writer { get; } = PipeWriter.Create(stream);
         public ReplyQueue Pending { get; } = new();
         public Task? ReadLoop { get; set; }
-        public bool Established { get; set; }
+
+        private bool _established;
+
+        /// <summary>Marks the socket working unless it already failed; one lock orders this against <see cref="FailAndWasEstablished"/>.</summary>
+        public bool TryEstablish()
+        {
+            lock (this)
+            {
+                if (Broken)
+                {
+                    return false;
+                }
+                _established = true;
+                return true;
+            }
+        }
+
+        /// <summary>Fails the socket; true when it had been working (and so deserves a reconnect).</summary>
+        public bool FailAndWasEstablished(Exception? cause)
+        {
+            lock (this)
+            {
+                Fail(cause);
+                return _established;
+            }
+        }
         public bool Broken => Volatile.Read(ref _broken) == 1;
 
         /// <summary>Closes the socket and fails every command still owed a reply.</summary>

@@ -44,9 +44,20 @@ public sealed class RedisSubscriber : IAsyncDisposable
         var subscription = new Subscription(this, pattern, name, handler);
         if (!_subscriptions.TryAdd((pattern, name), subscription))
         {
+            subscription.Complete();
             throw new InvalidOperationException($"Already subscribed to {(pattern ? "pattern " : "")}'{name}'.");
         }
-        await SendAsync(pattern ? "PSUBSCRIBE" : "SUBSCRIBE", pattern, name, cancellationToken);
+        try
+        {
+            await SendAsync(pattern ? "PSUBSCRIBE" : "SUBSCRIBE", pattern, name, cancellationToken);
+        }
+        catch
+        {
+            // The caller was told it failed: it must not be restored on a reconnect, nor block a retry.
+            _subscriptions.TryRemove((pattern, name), out _);
+            subscription.Complete();
+            throw;
+        }
         return subscription;
     }
 
@@ -144,8 +155,14 @@ public sealed class RedisSubscriber : IAsyncDisposable
 
         public async ValueTask DisposeAsync()
         {
-            await _owner.RemoveAsync(this);
-            Complete();
+            try
+            {
+                await _owner.RemoveAsync(this);
+            }
+            finally
+            {
+                Complete();
+            }
         }
     }
 }
