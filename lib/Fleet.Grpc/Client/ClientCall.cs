@@ -33,6 +33,7 @@ internal sealed class ClientCall<TRequest, TResponse> : ICallState, IAsyncStream
     private StreamingRequestContent? _content;
     private Task<bool>? _responseReady;
     private Task<Metadata>? _headersRead;
+    private readonly Lock _finishGate = new();
 
     private ClientCall(GrpcChannel channel, Method<TRequest, TResponse> method, CallOptions options)
     {
@@ -251,7 +252,10 @@ internal sealed class ClientCall<TRequest, TResponse> : ICallState, IAsyncStream
             throw Fail(new Status(StatusCode.Internal, "The response ended without a message."));
         }
         var response = Current;
-        await MoveNext();
+        if (await MoveNext())
+        {
+            throw Fail(new Status(StatusCode.Internal, "The response carried more than one message."));
+        }
         return response;
     }
 
@@ -280,11 +284,15 @@ internal sealed class ClientCall<TRequest, TResponse> : ICallState, IAsyncStream
 
     private void Finish(Status status)
     {
-        if (_status is not null)
+        // Dispose, a failing read and a finishing read can race: the first status stands, the span ends once.
+        lock (_finishGate)
         {
-            return;
+            if (_status is not null)
+            {
+                return;
+            }
+            _status = status;
         }
-        _status = status;
         // A request stream still open has nothing more to say once the call has a status.
         _content?.Complete();
         if (status.StatusCode != StatusCode.OK)
