@@ -6,8 +6,6 @@ using AgentFleet.Grpc.Server;
 using AgentFleet.Grpc.Tests.Echo;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -30,11 +28,11 @@ public sealed class GrpcUnaryScenario : IScenario
     {
         await using var grpcServer = await StartAsync(HttpProtocols.Http2, app => app.MapGrpcService<EchoGrpc.EchoBase>());
         await using var jsonServer = await StartAsync(HttpProtocols.Http1, app => app.MapPost("/echo", (EchoDto request) => request));
-        using var channel = GrpcChannel.Create(new Uri(Url(grpcServer)));
+        using var channel = GrpcChannel.Create(new Uri(KestrelAddress.Of(grpcServer)));
         var grpc = new EchoGrpc.EchoClient(channel);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Concurrency, UseProxy = false })
         {
-            BaseAddress = new Uri(Url(jsonServer)),
+            BaseAddress = new Uri(KestrelAddress.Of(jsonServer)),
             DefaultRequestVersion = HttpVersion.Version11,
         };
         var request = new EchoRequest { Text = "ping" };
@@ -73,9 +71,6 @@ public sealed class GrpcUnaryScenario : IScenario
         await app.StartAsync();
         return app;
     }
-
-    private static string Url(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
     private sealed class BenchEchoService : EchoGrpc.EchoBase
     {

@@ -1,7 +1,5 @@
 using AgentFleet.Bench.Harness;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -29,7 +27,7 @@ public sealed class ServiceDefaultsScenario : IScenario
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Concurrency, UseProxy = false });
         Func<Task> Get(WebApplication app)
         {
-            var url = Url(app) + "/alive";
+            var url = KestrelAddress.Of(app) + "/alive";
             return async () =>
             {
                 using var response = await client.GetAsync(url);
@@ -75,7 +73,4 @@ public sealed class ServiceDefaultsScenario : IScenario
         await app.StartAsync();
         return app;
     }
-
-    private static string Url(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 }

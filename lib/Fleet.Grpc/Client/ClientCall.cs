@@ -127,7 +127,7 @@ internal sealed class ClientCall<TRequest, TResponse> : ICallState, IAsyncStream
             throw Fail(StatusFor(ex));
         }
         var status = ReadStatus(_response!.TrailingHeaders) ?? new Status(StatusCode.Internal, "The response ended without a grpc-status.");
-        _trailers = ReadMetadata(_response.TrailingHeaders);
+        _trailers = Metadata.FromHeaders(_response.TrailingHeaders);
         Finish(status);
         return status.StatusCode == StatusCode.OK ? false : throw new RpcException(status, _trailers);
     }
@@ -227,7 +227,7 @@ internal sealed class ClientCall<TRequest, TResponse> : ICallState, IAsyncStream
         {
             throw Fail(new Status(GrpcProtocol.StatusFromHttp((int)_response.StatusCode), $"Bad gRPC response: HTTP status {(int)_response.StatusCode}."));
         }
-        var headers = ReadMetadata(_response.Headers);
+        var headers = Metadata.FromHeaders(_response.Headers);
         if (ReadStatus(_response.Headers) is { } trailersOnly)
         {
             _trailers = headers;
@@ -314,29 +314,5 @@ internal sealed class ClientCall<TRequest, TResponse> : ICallState, IAsyncStream
         }
         var message = headers.TryGetValues(GrpcProtocol.MessageTrailer, out var messages) ? messages.FirstOrDefault() : null;
         return new Status((StatusCode)code, GrpcProtocol.DecodeMessage(message));
-    }
-
-    private static Metadata ReadMetadata(HttpHeaders headers)
-    {
-        var metadata = new Metadata();
-        foreach (var (name, values) in headers)
-        {
-            if (GrpcProtocol.IsReservedHeader(name))
-            {
-                continue;
-            }
-            foreach (var value in values)
-            {
-                if (name.EndsWith(Metadata.BinarySuffix, StringComparison.Ordinal))
-                {
-                    metadata.Add(name, Server.ServerCallContext.DecodeBinary(value));
-                }
-                else
-                {
-                    metadata.Add(name, value);
-                }
-            }
-        }
-        return metadata;
     }
 }

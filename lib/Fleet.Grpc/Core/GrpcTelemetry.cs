@@ -15,13 +15,16 @@ public static class GrpcTelemetry
     public static readonly ActivitySource ActivitySource = new(Name);
     private static readonly Meter Meter = new(Name);
 
+    // Declared before the histograms that use it: static fields initialize in order.
+    private static readonly InstrumentAdvice<double> DurationBuckets = new() { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] };
+
     private static readonly Histogram<double> ServerDuration = Meter.CreateHistogram<double>(
         "rpc.server.call.duration", "s", "Duration of gRPC calls served, by method and status code.",
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        advice: DurationBuckets);
 
     private static readonly Histogram<double> ClientDuration = Meter.CreateHistogram<double>(
         "rpc.client.call.duration", "s", "Duration of gRPC calls made, by method and status code.",
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        advice: DurationBuckets);
 
     internal static void EnrichServerSpan(Activity? activity, IMethod method)
     {

@@ -26,6 +26,38 @@ public sealed class Metadata : IEnumerable<Metadata.Entry>
         _entries.Add(new Entry(key, null, value));
     }
 
+    /// <summary>Adds a header as it arrived: a <c>-bin</c> key's value is base64 (padding optional) and becomes bytes.</summary>
+    public void AddWire(string key, string wireValue)
+    {
+        if (key.EndsWith(BinarySuffix, StringComparison.Ordinal))
+        {
+            var padded = wireValue.Length % 4 == 0 ? wireValue : wireValue + new string('=', 4 - (wireValue.Length % 4));
+            Add(key, Convert.FromBase64String(padded));
+        }
+        else
+        {
+            Add(key, wireValue);
+        }
+    }
+
+    /// <summary>The metadata among a call's headers or trailers: everything but the protocol's own and HTTP's.</summary>
+    public static Metadata FromHeaders(IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers)
+    {
+        var metadata = new Metadata();
+        foreach (var (name, values) in headers)
+        {
+            if (GrpcProtocol.IsReservedHeader(name))
+            {
+                continue;
+            }
+            foreach (var value in values)
+            {
+                metadata.AddWire(name, value);
+            }
+        }
+        return metadata;
+    }
+
     /// <summary>The last value of <paramref name="key"/>, or null.</summary>
     public string? GetValue(string key) => _entries.LastOrDefault(e => e.Key == Normalize(key))?.Value;
 

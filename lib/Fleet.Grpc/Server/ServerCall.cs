@@ -164,28 +164,18 @@ internal sealed partial class ServerCall(HttpContext http, IMethod method, GrpcS
         {
             return;
         }
-        if (!_responseStarted && !response.HasStarted)
-        {
-            // Trailers-only: the status travels in the one HEADERS frame that ends the stream.
-            response.Headers[GrpcProtocol.StatusTrailer] = ((int)status.StatusCode).ToString();
-            if (status.Detail.Length > 0)
-            {
-                response.Headers[GrpcProtocol.MessageTrailer] = GrpcProtocol.EncodeMessage(status.Detail);
-            }
-            foreach (var entry in Context?.ResponseTrailers ?? [])
-            {
-                response.Headers.Append(entry.Key, entry.WireValue);
-            }
-            return;
-        }
-        response.AppendTrailer(GrpcProtocol.StatusTrailer, ((int)status.StatusCode).ToString());
+        // Trailers-only when nothing was sent: the status travels in the one HEADERS frame that ends the stream.
+        Action<string, string> write = !_responseStarted && !response.HasStarted
+            ? (name, value) => response.Headers.Append(name, value)
+            : (name, value) => response.AppendTrailer(name, value);
+        write(GrpcProtocol.StatusTrailer, ((int)status.StatusCode).ToString());
         if (status.Detail.Length > 0)
         {
-            response.AppendTrailer(GrpcProtocol.MessageTrailer, GrpcProtocol.EncodeMessage(status.Detail));
+            write(GrpcProtocol.MessageTrailer, GrpcProtocol.EncodeMessage(status.Detail));
         }
-        foreach (var entry in Context.ResponseTrailers)
+        foreach (var entry in Context?.ResponseTrailers ?? [])
         {
-            response.AppendTrailer(entry.Key, entry.WireValue);
+            write(entry.Key, entry.WireValue);
         }
     }
 

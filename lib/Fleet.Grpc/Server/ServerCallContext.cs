@@ -14,24 +14,7 @@ public sealed class ServerCallContext
         Deadline = deadline;
         CancellationToken = cancellationToken;
         _writeHeaders = writeHeaders;
-        foreach (var header in httpContext.Request.Headers)
-        {
-            if (GrpcProtocol.IsReservedHeader(header.Key))
-            {
-                continue;
-            }
-            foreach (var value in header.Value)
-            {
-                if (header.Key.EndsWith(Metadata.BinarySuffix, StringComparison.Ordinal))
-                {
-                    RequestHeaders.Add(header.Key, DecodeBinary(value ?? ""));
-                }
-                else
-                {
-                    RequestHeaders.Add(header.Key, value ?? "");
-                }
-            }
-        }
+        RequestHeaders = Metadata.FromHeaders(httpContext.Request.Headers.Select(h => KeyValuePair.Create(h.Key, h.Value.Select(v => v ?? ""))));
     }
 
     public HttpContext HttpContext { get; }
@@ -47,18 +30,11 @@ public sealed class ServerCallContext
     /// <summary>Cancelled when the client cancels, the connection drops, or the deadline passes.</summary>
     public CancellationToken CancellationToken { get; }
 
-    public Metadata RequestHeaders { get; } = [];
+    public Metadata RequestHeaders { get; }
 
     /// <summary>Sent after the status, with the trailers.</summary>
     public Metadata ResponseTrailers { get; } = [];
 
     /// <summary>Sends response headers now; otherwise they go with the first message or the status.</summary>
     public Task WriteResponseHeadersAsync(Metadata headers) => _writeHeaders(headers);
-
-    internal static byte[] DecodeBinary(string value)
-    {
-        // Senders may omit base64 padding.
-        var padded = value.Length % 4 == 0 ? value : value + new string('=', 4 - (value.Length % 4));
-        return Convert.FromBase64String(padded);
-    }
 }

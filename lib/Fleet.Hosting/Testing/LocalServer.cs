@@ -14,11 +14,10 @@ public sealed class LocalServer : IAsyncDisposable
     private readonly string _root;
     private readonly LaunchSpec _spec;
     private readonly Func<CancellationToken, Task<bool>> _probe;
-    private ProcessGroup _group;
+    private ProcessGroup? _group;
 
-    private LocalServer(ProcessGroup group, LaunchSpec spec, Func<CancellationToken, Task<bool>> probe, string root, int port, string password, string connectionString)
+    private LocalServer(LaunchSpec spec, Func<CancellationToken, Task<bool>> probe, string root, int port, string password, string connectionString)
     {
-        _group = group;
         _spec = spec;
         _probe = probe;
         _root = root;
@@ -29,7 +28,7 @@ public sealed class LocalServer : IAsyncDisposable
 
     public int Port { get; }
     public string Password { get; }
-    public int Pid => _group.Pid;
+    public int Pid => _group!.Pid;
 
     /// <summary>For PostgreSQL, to the <c>postgres</c> database; for Redis, in Aspire's <c>host:port,password=</c> form.</summary>
     public string ConnectionString { get; }
@@ -61,26 +60,32 @@ public sealed class LocalServer : IAsyncDisposable
     }
 
     /// <summary>Stops the server gracefully, SIGKILL after <paramref name="grace"/>.</summary>
-    public async Task StopAsync(TimeSpan grace) => await _group.StopAsync(grace);
+    public async Task StopAsync(TimeSpan grace) => await _group!.StopAsync(grace);
 
     /// <summary>Kills the server outright (a crash, as clients see it).</summary>
     public async Task KillAsync()
     {
-        _group.Signal(Signals.SIGKILL);
+        _group!.Signal(Signals.SIGKILL);
         await _group.WaitForExitAsync();
     }
 
     /// <summary>Starts the server again on the same port with the same data, and waits until it answers.</summary>
     public async Task RestartAsync(CancellationToken cancellationToken)
     {
-        _group.Dispose();
+        _group?.Dispose();
+        await LaunchAsync(cancellationToken);
+    }
+
+    /// <summary>Starts the process and waits until it answers its probe.</summary>
+    private async Task LaunchAsync(CancellationToken cancellationToken)
+    {
         _group = ProcessGroup.Start(_spec, _spec.Environment, $"{Path.GetFileName(_spec.FileName)}:{Port}", Quiet);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!await SafeProbeAsync(_probe, cancellationToken))
         {
             if (_group.HasExited || DateTime.UtcNow > deadline)
             {
-                throw new InvalidOperationException($"{_spec.FileName} did not come back on port {Port}.");
+                throw new InvalidOperationException($"{_spec.FileName} did not become ready on port {Port}.");
             }
             await Task.Delay(50, cancellationToken);
         }
@@ -88,8 +93,11 @@ public sealed class LocalServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _group.StopAsync(TimeSpan.FromSeconds(10));
-        _group.Dispose();
+        if (_group is not null)
+        {
+            await _group.StopAsync(TimeSpan.FromSeconds(10));
+            _group.Dispose();
+        }
         try
         {
             Directory.Delete(_root, recursive: true);
@@ -102,17 +110,15 @@ public sealed class LocalServer : IAsyncDisposable
     private static async Task<LocalServer> StartAsync(LaunchSpec spec, string root, int port, string password, string connectionString,
         Func<CancellationToken, Task<bool>> probe, CancellationToken cancellationToken)
     {
-        var group = ProcessGroup.Start(spec, spec.Environment, $"{Path.GetFileName(spec.FileName)}:{port}", Quiet);
-        var server = new LocalServer(group, spec, probe, root, port, password, connectionString);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await SafeProbeAsync(probe, cancellationToken))
+        var server = new LocalServer(spec, probe, root, port, password, connectionString);
+        try
         {
-            if (group.HasExited || DateTime.UtcNow > deadline)
-            {
-                await server.DisposeAsync();
-                throw new InvalidOperationException($"{spec.FileName} did not become ready on port {port}.");
-            }
-            await Task.Delay(100, cancellationToken);
+            await server.LaunchAsync(cancellationToken);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
         }
         return server;
     }
