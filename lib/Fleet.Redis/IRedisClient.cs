@@ -9,6 +9,9 @@ namespace AgentFleet.Redis;
 /// </summary>
 public interface IRedisClient : IAsyncDisposable
 {
+    /// <summary>Whether the command connection is up now; when it is down, a live subscription misses messages too.</summary>
+    bool IsConnected { get; }
+
     ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default);
 
     /// <summary>SET with optional EX seconds and NX; false when NX found the key already there.</summary>

@@ -1,3 +1,4 @@
+using AgentFleet.ManagementApi.Apis;
 using AgentFleet.ManagementApi.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -6,6 +7,9 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.UseWebSockets();
+app.MapSessionsApi();
+app.MapStatusApi();
 app.Run();
 
 /// <summary>Visible to functional tests through WebApplicationFactory.</summary>

@@ -1,5 +1,9 @@
+using AgentFleet.Grpc.Client;
 using AgentFleet.ManagementApi.Infrastructure;
+using AgentFleet.ManagementApi.Services;
 using AgentFleet.ServiceDefaults.Data;
+using AgentFleet.SessionRunner.Contracts;
+using AgentFleet.SessionRunner.Infrastructure;
 
 namespace AgentFleet.ManagementApi.Extensions;
 
@@ -12,6 +16,13 @@ internal static class Extensions
         builder.AddNpgsqlDataSource("fleetdb");
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
         builder.AddRedisClient("redis");
+        builder.Services.AddHttpClient();
+        builder.Services.AddSingleton(services =>
+            new SessionRunnerGrpc.SessionRunnerClient(GrpcChannel.ForService(services.GetRequiredService<IConfiguration>(), "session-runner")));
         builder.Services.AddSingleton<SessionEventFeed>();
+        builder.Services.AddSingleton<SessionEventStore>();
+        builder.Services.AddSingleton<SessionRepository>();
+        builder.Services.AddSingleton<SessionStreamer>();
+        builder.Services.AddSingleton<SessionEventStreams>();
     }
 }

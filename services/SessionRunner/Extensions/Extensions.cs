@@ -1,7 +1,9 @@
 using AgentFleet.Grpc.Server;
+using AgentFleet.SessionRunner.Agents;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Grpc;
 using AgentFleet.SessionRunner.Infrastructure;
+using AgentFleet.SessionRunner.Services;
 using AgentFleet.ServiceDefaults.Data;
 
 namespace AgentFleet.SessionRunner.Extensions;
@@ -17,6 +19,26 @@ internal static class Extensions
         builder.AddNpgsqlDataSource("fleetdb");
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
         builder.AddRedisClient("redis");
+        builder.Services.Configure<SessionRunnerOptions>(builder.Configuration.GetSection(SessionRunnerOptions.Section));
+
+        builder.Services.AddSingleton<IAgentAdapter, ClaudeAdapter>();
+        builder.Services.AddSingleton<IAgentAdapter, CommandAdapter>();
+        builder.Services.AddSingleton<IAgentAdapter, GeminiAdapter>();
+        builder.Services.AddSingleton<IAgentAdapter, CodexAdapter>();
+        builder.Services.AddSingleton<AgentAdapters>();
+        builder.Services.AddSingleton<AgentEnvironment>();
+        builder.Services.AddSingleton<SessionKeys>();
+
+        builder.Services.AddSingleton<SessionEventStore>();
+        builder.Services.AddSingleton<SessionEventHub>();
         builder.Services.AddSingleton<SessionEventPublisher>();
+        builder.Services.AddSingleton<SessionWatch>();
+
+        // Hosted in this order: the writer starts before recovery emits, and stops (draining) after the supervisor.
+        builder.Services.AddSingleton<SessionEventWriter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<SessionEventWriter>());
+        builder.Services.AddSingleton<SessionSupervisor>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<SessionSupervisor>());
+        builder.Services.AddHostedService<SessionCleanup>();
     }
 }

@@ -22,6 +22,7 @@ public static class SessionRunnerGrpc
     public static readonly Method<SessionRef, SessionInfo> GetSession = new(MethodType.Unary, ServiceName, "GetSession", SessionRef.Parser, SessionInfo.Parser);
     public static readonly Method<WatchSessionRequest, SessionEvent> WatchSession = new(MethodType.ServerStreaming, ServiceName, "WatchSession", WatchSessionRequest.Parser, SessionEvent.Parser);
     public static readonly Method<RunnerStatusRequest, RunnerStatus> GetRunnerStatus = new(MethodType.Unary, ServiceName, "GetRunnerStatus", RunnerStatusRequest.Parser, RunnerStatus.Parser);
+    public static readonly Method<ReadLogRequest, LogChunk> ReadLog = new(MethodType.ServerStreaming, ServiceName, "ReadLog", ReadLogRequest.Parser, LogChunk.Parser);
 
     /// <summary>Every method answers UNIMPLEMENTED until the implementation overrides it.</summary>
     public abstract class SessionRunnerBase : IGrpcService<SessionRunnerBase>
@@ -37,6 +38,7 @@ public static class SessionRunnerGrpc
             binder.AddUnary(GetSession, static (s, r, c) => s.GetSessionAsync(r, c));
             binder.AddServerStreaming(WatchSession, static (s, r, w, c) => s.WatchSessionAsync(r, w, c));
             binder.AddUnary(GetRunnerStatus, static (s, r, c) => s.GetRunnerStatusAsync(r, c));
+            binder.AddServerStreaming(ReadLog, static (s, r, w, c) => s.ReadLogAsync(r, w, c));
         }
 
         public virtual Task<SessionInfo> StartSessionAsync(StartSessionRequest request, ServerCallContext context) => throw Unimplemented(StartSession);
@@ -46,6 +48,7 @@ public static class SessionRunnerGrpc
         public virtual Task<SessionInfo> GetSessionAsync(SessionRef request, ServerCallContext context) => throw Unimplemented(GetSession);
         public virtual Task WatchSessionAsync(WatchSessionRequest request, IAsyncStreamWriter<SessionEvent> events, ServerCallContext context) => throw Unimplemented(WatchSession);
         public virtual Task<RunnerStatus> GetRunnerStatusAsync(RunnerStatusRequest request, ServerCallContext context) => throw Unimplemented(GetRunnerStatus);
+        public virtual Task ReadLogAsync(ReadLogRequest request, IAsyncStreamWriter<LogChunk> chunks, ServerCallContext context) => throw Unimplemented(ReadLog);
 
         private static RpcException Unimplemented(IMethod method) => new(StatusCode.Unimplemented, $"{method.FullName} is not implemented yet.");
     }
@@ -59,5 +62,6 @@ public static class SessionRunnerGrpc
         public Task<SessionInfo> GetSessionAsync(SessionRef request, CallOptions options = default) => invoker.UnaryAsync(GetSession, request, options);
         public ServerStreamingCall<SessionEvent> WatchSession(WatchSessionRequest request, CallOptions options = default) => invoker.ServerStreaming(SessionRunnerGrpc.WatchSession, request, options);
         public Task<RunnerStatus> GetRunnerStatusAsync(RunnerStatusRequest request, CallOptions options = default) => invoker.UnaryAsync(GetRunnerStatus, request, options);
+        public ServerStreamingCall<LogChunk> ReadLog(ReadLogRequest request, CallOptions options = default) => invoker.ServerStreaming(SessionRunnerGrpc.ReadLog, request, options);
     }
 }

@@ -1,0 +1,214 @@
+using AgentFleet.Grpc;
+using AgentFleet.Grpc.Client;
+using AgentFleet.ManagementApi.Model;
+using AgentFleet.ManagementApi.Services;
+using AgentFleet.ServiceDefaults.Problems;
+using AgentFleet.SessionRunner.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace AgentFleet.ManagementApi.Apis;
+
+public static class SessionsApi
+{
+    public static readonly string[] Agents = ["claude", "command", "gemini", "codex"];
+    public const int MaxTaskLength = 100_000;
+    public const int MaxTimeoutSeconds = 24 * 3600;
+
+    public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/sessions").WithTags("Sessions");
+        api.MapPost("/", CreateSession).WithName("CreateSession").WithSummary("Spawn an agent session");
+        api.MapGet("/", ListSessions).WithName("ListSessions").WithSummary("List sessions, newest first");
+        api.MapGet("/{id}", GetSession).WithName("GetSession").WithSummary("A session's status, times, usage and log tail");
+        api.MapGet("/{id}/messages", GetMessages).WithName("GetSessionMessages").WithSummary("A session's events after a sequence");
+        api.MapGet("/{id}/events", StreamEvents).WithName("StreamSessionEvents").WithSummary("Server-Sent Events: history, then live");
+        api.MapGet("/{id}/ws", StreamWebSocket).WithName("SessionWebSocket").WithSummary("WebSocket: history, then live");
+        api.MapGet("/{id}/log", GetLog).WithName("GetSessionLog").WithSummary("The agent's raw output; follow=true streams it");
+        api.MapPost("/{id}/pause", PauseSession).WithName("PauseSession").WithSummary("Pause a running session");
+        api.MapPost("/{id}/resume", ResumeSession).WithName("ResumeSession").WithSummary("Resume a paused session, or continue an ended claude session");
+        api.MapDelete("/{id}", StopSession).WithName("StopSession").WithSummary("Stop a session");
+        return app;
+    }
+
+    public static async Task<Accepted<SessionCreated>> CreateSession(CreateSessionRequest request, [AsParameters] SessionServices services, CancellationToken cancellationToken)
+    {
+        Validate(request);
+        var id = Guid.NewGuid();
+        await services.Sessions.InsertAsync(id, request, cancellationToken);
+        var start = new StartSessionRequest
+        {
+            SessionId = id.ToString(),
+            Agent = request.Agent,
+            Task = request.Task,
+            Provider = request.Provider ?? "",
+            Model = request.Model ?? "",
+            TimeoutSeconds = request.TimeoutSeconds ?? 0,
+            BudgetUsd = (double)(request.BudgetUsd ?? 0),
+        };
+        start.Command.AddRange(request.Command ?? []);
+        SessionInfo info;
+        try
+        {
+            info = await services.Runner.StartSessionAsync(start, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30), CancellationToken: cancellationToken));
+        }
+        catch (RpcException e)
+        {
+            // Nothing started: the row goes, so the list never shows a session that never was.
+            await services.Sessions.DeleteAsync(id, CancellationToken.None);
+            throw RunnerErrors.ToProblem(e);
+        }
+        await services.Sessions.SetStatusAsync(id, info.Status, cancellationToken);
+        var links = SessionLinksFor.Session(id);
+        return TypedResults.Accepted(links.Self, new SessionCreated(id, info.Status, info.SessionDir, links));
+    }
+
+    public static async Task<Ok<SessionPage>> ListSessions([AsParameters] SessionServices services, string? status, int? limit, int? offset, CancellationToken cancellationToken)
+    {
+        var size = limit ?? 50;
+        if (size is < 1 or > 500 || offset is < 0)
+        {
+            throw Invalid("limit must be 1 to 500 and offset 0 or more.");
+        }
+        return TypedResults.Ok(await services.Sessions.ListAsync(status, size, offset ?? 0, cancellationToken));
+    }
+
+    public static async Task<Ok<SessionView>> GetSession(string id, [AsParameters] SessionServices services, CancellationToken cancellationToken)
+    {
+        var view = await FindAsync(id, services, cancellationToken);
+        IReadOnlyList<string>? tail = null;
+        try
+        {
+            var info = await services.Runner.GetSessionAsync(new SessionRef { SessionId = view.SessionId.ToString() },
+                new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(5), CancellationToken: cancellationToken));
+            tail = [.. info.LogTail];
+        }
+        catch (RpcException)
+        {
+            // The log lives with the runner; without it the rest of the answer still stands.
+        }
+        return TypedResults.Ok(view with { LogTail = tail });
+    }
+
+    public static async Task<Ok<EventPage>> GetMessages(string id, [AsParameters] SessionServices services, long? since, int? limit, bool? raw, CancellationToken cancellationToken)
+    {
+        var view = await FindAsync(id, services, cancellationToken);
+        var size = limit ?? 500;
+        if (size is < 1 or > 5000 || since is < 0)
+        {
+            throw Invalid("limit must be 1 to 5000 and since 0 or more.");
+        }
+        var events = await services.Events.ReadAsync(view.SessionId, (since ?? 0) + 1, size, cancellationToken);
+        return TypedResults.Ok(new EventPage([.. events.Select(e => EventView.From(e, raw ?? false))], events.Count > 0 ? events[^1].Sequence : since ?? 0));
+    }
+
+    public static async Task StreamEvents(string id, HttpContext context, [AsParameters] SessionServices services, long? since, CancellationToken cancellationToken)
+    {
+        var view = await FindAsync(id, services, cancellationToken);
+        // Last-Event-ID (a reconnecting EventSource) wins over ?since: it is where this client really is.
+        var after = long.TryParse(context.Request.Headers["Last-Event-ID"], out var lastEventId) ? lastEventId : since ?? 0;
+        await services.Streams.WriteSseAsync(context.Response, view.SessionId, after, cancellationToken);
+    }
+
+    public static async Task StreamWebSocket(string id, HttpContext context, [AsParameters] SessionServices services, long? since, CancellationToken cancellationToken)
+    {
+        var view = await FindAsync(id, services, cancellationToken);
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            throw Invalid("This endpoint speaks WebSocket; connect with a WebSocket client.");
+        }
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        await services.Streams.WriteWebSocketAsync(socket, view.SessionId, since ?? 0, cancellationToken);
+    }
+
+    public static async Task GetLog(string id, HttpContext context, [AsParameters] SessionServices services, bool? follow, long? offset, CancellationToken cancellationToken)
+    {
+        var view = await FindAsync(id, services, cancellationToken);
+        using var call = services.Runner.ReadLog(new ReadLogRequest { SessionId = view.SessionId.ToString(), Follow = follow ?? false, Offset = offset ?? 0 },
+            new CallOptions(CancellationToken: cancellationToken));
+        var started = false;
+        try
+        {
+            while (await call.ResponseStream.MoveNext(cancellationToken))
+            {
+                if (!started)
+                {
+                    context.Response.ContentType = "text/plain; charset=utf-8";
+                    started = true;
+                }
+                await context.Response.Body.WriteAsync(call.ResponseStream.Current.Data.Memory, cancellationToken);
+                await context.Response.Body.FlushAsync(cancellationToken);
+            }
+        }
+        catch (RpcException e) when (!started)
+        {
+            throw RunnerErrors.ToProblem(e);
+        }
+        if (!started)
+        {
+            context.Response.ContentType = "text/plain; charset=utf-8";
+        }
+    }
+
+    public static Task<Ok<SessionView>> PauseSession(string id, [AsParameters] SessionServices services, CancellationToken cancellationToken) =>
+        ControlAsync(id, services, (runner, sessionId, options) => runner.PauseSessionAsync(new SessionRef { SessionId = sessionId }, options), cancellationToken);
+
+    public static Task<Ok<SessionView>> ResumeSession(string id, [AsParameters] SessionServices services, [FromBody] ResumeRequest? body, CancellationToken cancellationToken) =>
+        ControlAsync(id, services, (runner, sessionId, options) => runner.ResumeSessionAsync(new ResumeSessionRequest { SessionId = sessionId, Task = body?.Task ?? "" }, options), cancellationToken);
+
+    public static Task<Ok<SessionView>> StopSession(string id, [AsParameters] SessionServices services, CancellationToken cancellationToken) =>
+        ControlAsync(id, services, (runner, sessionId, options) => runner.StopSessionAsync(new SessionRef { SessionId = sessionId }, options), cancellationToken);
+
+    private static async Task<Ok<SessionView>> ControlAsync(string id, SessionServices services,
+        Func<SessionRunnerGrpc.SessionRunnerClient, string, CallOptions, Task<SessionInfo>> call, CancellationToken cancellationToken)
+    {
+        var view = await FindAsync(id, services, cancellationToken);
+        var info = await RunnerErrors.CallAsync(() => call(services.Runner, view.SessionId.ToString(),
+            new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30), CancellationToken: cancellationToken)));
+        await services.Sessions.SetStatusAsync(view.SessionId, info.Status, cancellationToken);
+        return TypedResults.Ok(view with { Status = info.Status });
+    }
+
+    private static async Task<SessionView> FindAsync(string id, SessionServices services, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var sessionId))
+        {
+            throw Invalid($"'{id}' is not a session id (a UUID).");
+        }
+        return await services.Sessions.FindAsync(sessionId, cancellationToken)
+            ?? throw new ProblemException(StatusCodes.Status404NotFound, ProblemCodes.NotFound, "No such session.", $"Session {sessionId} does not exist.");
+    }
+
+    private static void Validate(CreateSessionRequest request)
+    {
+        if (string.IsNullOrWhiteSpace(request.Agent) || !Agents.Contains(request.Agent))
+        {
+            throw Invalid($"agent must be one of {string.Join(", ", Agents)}.", "Use \"command\" with a \"command\" array to run any program.");
+        }
+        if (string.IsNullOrWhiteSpace(request.Task))
+        {
+            throw Invalid("task is required: say what the agent should do.");
+        }
+        if (request.Task.Length > MaxTaskLength)
+        {
+            throw Invalid($"task is {request.Task.Length} characters; the limit is {MaxTaskLength}.");
+        }
+        if (request.TimeoutSeconds is { } timeout && (timeout < 1 || timeout > MaxTimeoutSeconds))
+        {
+            throw Invalid($"timeoutSeconds must be between 1 and {MaxTimeoutSeconds}.");
+        }
+        if (request.BudgetUsd is < 0)
+        {
+            throw Invalid("budgetUsd cannot be negative.");
+        }
+        if (request.Agent == "command" && (request.Command is not { Length: > 0 } || string.IsNullOrWhiteSpace(request.Command[0])))
+        {
+            throw Invalid("A command session needs a non-empty \"command\" array: the program, then its arguments.");
+        }
+    }
+
+    private static ProblemException Invalid(string detail, string? suggestion = null) =>
+        new(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, "The request is not valid.", detail, suggestion);
+}
+
+public sealed record ResumeRequest(string? Task);

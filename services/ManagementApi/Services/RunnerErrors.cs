@@ -1,0 +1,31 @@
+using AgentFleet.Grpc;
+using AgentFleet.ServiceDefaults.Problems;
+
+namespace AgentFleet.ManagementApi.Services;
+
+/// <summary>SessionRunner's gRPC statuses as the ProblemDetails a client of the REST API reads.</summary>
+public static class RunnerErrors
+{
+    public static async Task<T> CallAsync<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RpcException e)
+        {
+            throw ToProblem(e);
+        }
+    }
+
+    public static ProblemException ToProblem(RpcException e) => e.StatusCode switch
+    {
+        StatusCode.InvalidArgument => new ProblemException(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, "The session request is not valid.", e.Status.Detail),
+        StatusCode.NotFound => new ProblemException(StatusCodes.Status404NotFound, ProblemCodes.NotFound, "The session runner does not know this session.", e.Status.Detail),
+        StatusCode.AlreadyExists => new ProblemException(StatusCodes.Status409Conflict, ProblemCodes.Conflict, "The session already exists.", e.Status.Detail),
+        StatusCode.FailedPrecondition => new ProblemException(StatusCodes.Status409Conflict, "invalid_session_state", "The session cannot do that now.", e.Status.Detail),
+        StatusCode.DeadlineExceeded => new ProblemException(StatusCodes.Status504GatewayTimeout, ProblemCodes.Timeout, "The session runner did not answer in time.", e.Status.Detail),
+        _ => new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable, "The session runner is unavailable.", e.Status.Detail,
+            "Retry shortly; GET /v1/status shows each service's health."),
+    };
+}

@@ -1,0 +1,143 @@
+using System.Threading.Channels;
+using AgentFleet.ManagementApi.Infrastructure;
+using AgentFleet.Redis;
+using AgentFleet.SessionRunner.Contracts;
+using AgentFleet.SessionRunner.Infrastructure;
+using AgentFleet.SessionRunner.Model;
+
+namespace AgentFleet.ManagementApi.Services;
+
+/// <summary>A notice about the stream itself (not a session event): where live events come from now.</summary>
+public sealed record StreamNotice(string Source, string Message);
+
+/// <summary>
+/// One client's session stream: history from PostgreSQL, then live events from Redis, deduplicated and
+/// gap-filled by sequence number, so every event arrives once and in order. When Redis is unreachable the
+/// stream polls PostgreSQL instead, says so, and goes back to Redis when it returns. A quiet spell also checks
+/// PostgreSQL, so an event whose live copy was lost still arrives.
+/// </summary>
+public sealed partial class SessionStreamer(SessionEventStore store, SessionEventFeed feed, IRedisClient redis, ILogger<SessionStreamer> logger)
+{
+    private const int PageSize = 500;
+    private static readonly TimeSpan LiveQuiet = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Sends events with a sequence above <paramref name="after"/> until the run ends or the caller goes.</summary>
+    public async Task StreamAsync(Guid sessionId, long after, Func<SessionEvent, Task> onEvent, Func<StreamNotice, Task> onNotice, CancellationToken cancellationToken)
+    {
+        var live = Channel.CreateBounded<SessionEvent>(new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+        IAsyncDisposable? subscription = await TrySubscribeAsync(sessionId, live, cancellationToken);
+        try
+        {
+            var viaRedis = subscription is not null;
+            if (!viaRedis)
+            {
+                await onNotice(new StreamNotice("polling", "Live updates are unavailable (Redis unreachable); following the history instead."));
+            }
+            var next = after + 1;
+            while (true)
+            {
+                // History: everything persisted from `next` on. The run is over if its end is the newest event.
+                SessionEvent? last = null;
+                List<SessionEvent> page;
+                do
+                {
+                    page = await store.ReadAsync(sessionId, next, PageSize, cancellationToken);
+                    foreach (var sessionEvent in page)
+                    {
+                        await onEvent(sessionEvent);
+                        next = sessionEvent.Sequence + 1;
+                        last = sessionEvent;
+                    }
+                }
+                while (page.Count == PageSize);
+                // A client that already has the end (it resumes after it) gets nothing more.
+                last ??= next > 1 ? (await store.ReadAsync(sessionId, next - 1, 1, cancellationToken)).FirstOrDefault() : null;
+                if (last is not null && SessionEvents.EndsRun(last))
+                {
+                    return;
+                }
+
+                // Live: until a gap, a quiet spell, or the end.
+                using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                quiet.CancelAfter(viaRedis ? LiveQuiet : PollInterval);
+                try
+                {
+                    while (viaRedis && await live.Reader.WaitToReadAsync(quiet.Token))
+                    {
+                        while (live.Reader.TryRead(out var sessionEvent))
+                        {
+                            if (sessionEvent.Sequence < next)
+                            {
+                                continue;
+                            }
+                            if (sessionEvent.Sequence > next)
+                            {
+                                goto FillGap;
+                            }
+                            await onEvent(sessionEvent);
+                            next++;
+                            if (SessionEvents.EndsRun(sessionEvent))
+                            {
+                                return;
+                            }
+                        }
+                    }
+                    await Task.Delay(Timeout.Infinite, quiet.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                }
+                FillGap:
+
+                if (viaRedis && !redis.IsConnected)
+                {
+                    viaRedis = false;
+                    await onNotice(new StreamNotice("polling", "Redis is unreachable; following the history instead."));
+                }
+                else if (!viaRedis && redis.IsConnected)
+                {
+                    subscription ??= await TrySubscribeAsync(sessionId, live, cancellationToken);
+                    if (subscription is not null)
+                    {
+                        viaRedis = true;
+                        await onNotice(new StreamNotice("redis", "Live updates are back."));
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (subscription is not null)
+            {
+                await subscription.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<IAsyncDisposable?> TrySubscribeAsync(Guid sessionId, Channel<SessionEvent> live, CancellationToken cancellationToken)
+    {
+        if (!redis.IsConnected)
+        {
+            return null;
+        }
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            return await feed.SubscribeAsync(sessionId.ToString(), e =>
+            {
+                live.Writer.TryWrite(e);
+                return Task.CompletedTask;
+            }, timeout.Token);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogSubscribeFailed(logger, sessionId, e.Message);
+            return null;
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Subscribing to the live events of session {SessionId} failed; polling history: {Reason}")]
+    private static partial void LogSubscribeFailed(ILogger logger, Guid sessionId, string reason);
+}

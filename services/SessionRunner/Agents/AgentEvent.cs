@@ -1,0 +1,29 @@
+using System.Text.Json.Nodes;
+
+namespace AgentFleet.SessionRunner.Agents;
+
+/// <summary>
+/// One normalized event before it is numbered and persisted (ARCHITECTURE.md, "Normalized event").
+/// <paramref name="Type"/> is one of <see cref="EventTypes"/>; <paramref name="Raw"/> is the agent's original line.
+/// </summary>
+public sealed record AgentEvent(string Type, string Role, string? Content = null, JsonObject? Metadata = null, string? Raw = null);
+
+/// <summary>The event types of the normalized schema, and the roles.</summary>
+public static class EventTypes
+{
+    public const string Status = "status";
+    public const string Text = "text";
+    public const string Thinking = "thinking";
+    public const string ToolUse = "tool_use";
+    public const string ToolResult = "tool_result";
+    public const string Usage = "usage";
+    public const string Approval = "approval";
+    public const string Log = "log";
+    public const string Error = "error";
+    public const string Complete = "complete";
+
+    public const string Assistant = "assistant";
+    public const string User = "user";
+    public const string System = "system";
+    public const string Tool = "tool";
+}

@@ -1,0 +1,46 @@
+using AgentFleet.SessionRunner.Services;
+using Microsoft.Extensions.Options;
+
+namespace AgentFleet.SessionRunner.Agents;
+
+/// <summary>The Claude Code CLI, headless, reaching the model through ZaiProxy with the session's own key.</summary>
+public sealed class ClaudeAdapter(IOptions<SessionRunnerOptions> options, IConfiguration configuration) : IAgentAdapter
+{
+    public string Kind => "claude";
+
+    public bool CanResume => true;
+
+    public AgentLaunch BuildLaunch(AgentLaunchContext context)
+    {
+        var claude = options.Value.Claude;
+        var program = ExecutableLocator.Require(claude.Path, Kind);
+        List<string> arguments = ["-p", "--output-format", "stream-json", "--verbose", "--include-partial-messages",
+            "--permission-mode", claude.PermissionMode];
+        if (claude.AllowedTools.Count > 0)
+        {
+            arguments.AddRange(["--allowedTools", string.Join(',', claude.AllowedTools)]);
+        }
+        if (!string.IsNullOrEmpty(context.Model))
+        {
+            arguments.AddRange(["--model", context.Model]);
+        }
+        if (context.ResumeAgentSessionId is not null)
+        {
+            arguments.AddRange(["--resume", context.ResumeAgentSessionId]);
+        }
+        // The task is a positional argument after "--", so a task that starts with a dash is never an option.
+        arguments.AddRange(["--", context.Task]);
+        var baseUrl = claude.AnthropicBaseUrl ?? configuration["services:zai-proxy:http:0"]
+            ?? throw new AgentUnavailableException("No model endpoint: set SessionRunner:Claude:AnthropicBaseUrl or run through the AppHost (services__zai-proxy__http__0).");
+        return new AgentLaunch(program, arguments, new Dictionary<string, string>
+        {
+            ["ANTHROPIC_BASE_URL"] = baseUrl.TrimEnd('/'),
+            // The session's key, never the upstream one: ZaiProxy attributes usage to it and holds the real key.
+            ["ANTHROPIC_API_KEY"] = context.SessionKey,
+            ["DISABLE_AUTOUPDATER"] = "1",
+            ["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
+        });
+    }
+
+    public AgentOutputParser CreateParser() => new ClaudeOutputParser();
+}

@@ -1,0 +1,151 @@
+using System.Text.Json.Nodes;
+using AgentFleet.SessionRunner.Agents;
+using AgentFleet.SessionRunner.Contracts;
+using AgentFleet.SessionRunner.Model;
+using Google.Protobuf.WellKnownTypes;
+
+namespace AgentFleet.SessionRunner.Services;
+
+/// <summary>
+/// One session this runner owns: its state, its directory, and the single place its events are numbered.
+/// Numbering and queueing happen under one gate, so events enter the writer's queue in sequence order.
+/// </summary>
+public sealed class AgentSession(SessionMeta meta, string directory, long lastSequence, SessionEventWriter writer)
+{
+    private readonly SemaphoreSlim _emitGate = new(1, 1);
+    private long _lastSequence = lastSequence;
+    private long _persistedSequence = lastSequence;
+
+    public string Id { get; } = meta.SessionId;
+
+    public string Directory { get; } = directory;
+
+    public string LogPath => Path.Combine(Directory, ".session.log");
+
+    /// <summary>The agent's home: its own config and transcripts (claude resumes from them), never the host's.</summary>
+    public string HomeDirectory => Path.Combine(Directory, ".agent-home");
+
+    public SessionMeta Meta { get; private set; } = meta;
+
+    public long LastSequence => Interlocked.Read(ref _lastSequence);
+
+    public long PersistedSequence => Interlocked.Read(ref _persistedSequence);
+
+    /// <summary>The running agent, while there is one.</summary>
+    public AgentProcess? Process { get; set; }
+
+    /// <summary>What the next launch continues: the agent's session id and the follow-up prompt.</summary>
+    public (string AgentSessionId, string Task)? PendingResume { get; set; }
+
+    public bool StopRequested { get; set; }
+
+    /// <summary>The running agent's time limit, paused with it.</summary>
+    public PausableTimeout? Timeout { get; set; }
+
+    /// <summary>Numbering continues after the last persisted event (on recovery and on a resume after a restart).</summary>
+    internal void RestoreSequence(long sequence)
+    {
+        Interlocked.Exchange(ref _lastSequence, sequence);
+        Interlocked.Exchange(ref _persistedSequence, sequence);
+    }
+
+    internal void MarkPersisted(long sequence)
+    {
+        long current;
+        while ((current = Interlocked.Read(ref _persistedSequence)) < sequence
+               && Interlocked.CompareExchange(ref _persistedSequence, sequence, current) != current)
+        {
+        }
+    }
+
+    public void Update(Func<SessionMeta, SessionMeta> change)
+    {
+        lock (this)
+        {
+            Meta = change(Meta);
+            Meta.Save(Directory);
+        }
+    }
+
+    public async Task EmitAsync(AgentEvent agentEvent, CancellationToken cancellationToken = default)
+    {
+        await _emitGate.WaitAsync(cancellationToken);
+        try
+        {
+            var sequence = _lastSequence + 1;
+            await writer.EnqueueAsync(new SessionEvent
+            {
+                Id = Guid.NewGuid().ToString(),
+                SessionId = Id,
+                Sequence = sequence,
+                Type = agentEvent.Type,
+                Role = agentEvent.Role,
+                Content = agentEvent.Content ?? "",
+                MetadataJson = agentEvent.Metadata?.ToJsonString() ?? "",
+                Raw = agentEvent.Raw ?? "",
+                CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            }, cancellationToken);
+            Interlocked.Exchange(ref _lastSequence, sequence);
+        }
+        finally
+        {
+            _emitGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Moves to <paramref name="status"/>, saves the meta file, and emits the event that says so. Every such event
+    /// carries a snapshot of the session under <c>sessionStatus</c> and friends: the latest one is the session's state.
+    /// </summary>
+    public Task TransitionAsync(string status, string type, string content, JsonObject? extra = null, Func<SessionMeta, SessionMeta>? change = null)
+    {
+        Update(m => (change?.Invoke(m) ?? m) with { Status = status });
+        var metadata = extra ?? new JsonObject();
+        foreach (var (key, value) in Snapshot())
+        {
+            metadata[key] = value?.DeepClone();
+        }
+        return EmitAsync(new AgentEvent(type, EventTypes.System, content, metadata));
+    }
+
+    private JsonObject Snapshot() => JsonLine.Compact(new JsonObject
+    {
+        ["sessionStatus"] = Meta.Status,
+        ["pid"] = Meta.Pid,
+        ["exitCode"] = Meta.ExitCode,
+        ["startedAt"] = Meta.StartedAt,
+        ["endedAt"] = Meta.EndedAt,
+        ["durationMs"] = Meta.StartedAt is { } started && Meta.EndedAt is { } ended ? (long)(ended - started).TotalMilliseconds : null,
+        ["totalCostUsd"] = Meta.TotalCostUsd,
+        ["agentSessionId"] = Meta.AgentSessionId,
+    });
+
+    public SessionInfo ToInfo()
+    {
+        var meta = Meta;
+        var info = new SessionInfo
+        {
+            SessionId = Id,
+            Status = meta.Status,
+            Agent = meta.Agent,
+            Task = meta.Task,
+            SessionDir = Directory,
+            Pid = meta.Pid ?? 0,
+            HasExitCode = meta.ExitCode is not null,
+            ExitCode = meta.ExitCode ?? 0,
+            CreatedAt = Timestamp.FromDateTimeOffset(meta.CreatedAt),
+            AgentSessionId = meta.AgentSessionId ?? "",
+            TotalCostUsd = meta.TotalCostUsd,
+            LastSequence = LastSequence,
+        };
+        if (meta.StartedAt is { } startedAt)
+        {
+            info.StartedAt = Timestamp.FromDateTimeOffset(startedAt);
+        }
+        if (meta.EndedAt is { } endedAt)
+        {
+            info.EndedAt = Timestamp.FromDateTimeOffset(endedAt);
+        }
+        return info;
+    }
+}

@@ -1,0 +1,58 @@
+namespace AgentFleet.SessionRunner.Services;
+
+/// <summary>The <c>SessionRunner</c> configuration section.</summary>
+public sealed class SessionRunnerOptions
+{
+    public const string Section = "SessionRunner";
+
+    /// <summary>Holds <c>sessions/&lt;id&gt;/</c>. Default: <c>$FLEET_HOME/runner</c>, else <c>.fleet/runner</c>.</summary>
+    public string? Root { get; set; }
+
+    public string RunnerId { get; set; } = Environment.MachineName;
+
+    /// <summary>Agents running at once; further sessions wait, first in first out, as <c>queued</c>.</summary>
+    public int MaxConcurrent { get; set; } = 4;
+
+    /// <summary>The longest task a session accepts, in characters.</summary>
+    public int MaxTaskLength { get; set; } = 100_000;
+
+    public int DefaultTimeoutSeconds { get; set; } = 3600;
+
+    public int MaxTimeoutSeconds { get; set; } = 24 * 3600;
+
+    /// <summary>Between SIGTERM and SIGKILL when a session is stopped.</summary>
+    public double StopGraceSeconds { get; set; } = 10;
+
+    /// <summary>Finished sessions' directories and logs older than this are removed.</summary>
+    public double RetentionDays { get; set; } = 7;
+
+    public double CleanupIntervalMinutes { get; set; } = 60;
+
+    /// <summary>Host variables an agent inherits; everything else (the host's secrets) stays out.</summary>
+    public List<string> EnvironmentAllowList { get; set; } = ["PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM", "TMPDIR"];
+
+    public ClaudeOptions Claude { get; set; } = new();
+
+    /// <summary>The Gemini CLI's program; sessions of that kind fail clearly when it is not installed.</summary>
+    public string GeminiPath { get; set; } = "gemini";
+
+    public string CodexPath { get; set; } = "codex";
+
+    public string ResolveRoot() =>
+        Path.GetFullPath(Root
+            ?? (Environment.GetEnvironmentVariable("FLEET_HOME") is { Length: > 0 } home ? Path.Combine(home, "runner") : Path.Combine(".fleet", "runner")));
+}
+
+public sealed class ClaudeOptions
+{
+    /// <summary>The Claude Code CLI; a bare name is looked up on PATH.</summary>
+    public string Path { get; set; } = "claude";
+
+    /// <summary>Where the agent finds the model. Default: ZaiProxy's HTTP endpoint from service discovery.</summary>
+    public string? AnthropicBaseUrl { get; set; }
+
+    /// <summary>The CLI refuses <c>bypassPermissions</c> as root, so the default accepts edits and lists the tools it may use.</summary>
+    public string PermissionMode { get; set; } = "acceptEdits";
+
+    public List<string> AllowedTools { get; set; } = ["Read", "Write", "Edit", "Glob", "Grep", "LS"];
+}

@@ -1,0 +1,117 @@
+using AgentFleet.SessionRunner.Agents;
+using AgentFleet.SessionRunner.Infrastructure;
+using AgentFleet.SessionRunner.Model;
+
+namespace AgentFleet.SessionRunner.Services;
+
+public sealed partial class SessionSupervisor
+{
+    /// <summary>
+    /// Recovery at start: every session directory is known again, and each that was active when the runner died
+    /// is marked interrupted (with an error event numbered after its last persisted one); an agent it left
+    /// behind is killed, since nobody reads its output any more.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(SessionsDirectory);
+        foreach (var directory in Directory.EnumerateDirectories(SessionsDirectory))
+        {
+            if (!Guid.TryParse(Path.GetFileName(directory), out _) || SessionMeta.Load(directory) is not { } meta)
+            {
+                continue;
+            }
+            var session = new AgentSession(meta, directory, 0, writer);
+            _sessions[meta.SessionId] = session;
+            if (!SessionStatus.IsActive(meta.Status))
+            {
+                continue;
+            }
+            if (meta.Pid is { } pid && IsAgentOf(pid, directory))
+            {
+                ProcessSignals.Group(pid, ProcessSignals.SIGKILL);
+            }
+            session.RestoreSequence(await store.MaxSequenceAsync(Guid.Parse(meta.SessionId), cancellationToken));
+            await session.TransitionAsync(SessionStatus.Interrupted, EventTypes.Error, "The runner restarted while this session was active",
+                change: m => m with { EndedAt = DateTimeOffset.UtcNow });
+            LogInterrupted(logger, meta.SessionId);
+        }
+    }
+
+    /// <summary>
+    /// Shutdown: agents are asked to stop (SIGTERM, SIGKILL after the grace period) and their sessions end as
+    /// interrupted, resumable later; queued sessions too. The event writer stops after this and drains.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _shuttingDown = true;
+        List<AgentSession> queued;
+        lock (_queueGate)
+        {
+            queued = [.. _waiting];
+            _waiting.Clear();
+        }
+        foreach (var session in queued)
+        {
+            await session.TransitionAsync(SessionStatus.Interrupted, EventTypes.Error, "The runner shut down before the session started",
+                change: m => m with { EndedAt = DateTimeOffset.UtcNow });
+        }
+        foreach (var session in _sessions.Values)
+        {
+            if (session.Process is { } process)
+            {
+                Terminate(process);
+            }
+        }
+        try
+        {
+            await Task.WhenAll(_runs.Values).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Removes finished sessions' directories (and their logs) older than the retention.</summary>
+    public int CleanUp(DateTimeOffset now)
+    {
+        var removed = 0;
+        var cutoff = now - TimeSpan.FromDays(_options.RetentionDays);
+        foreach (var session in _sessions.Values)
+        {
+            var meta = session.Meta;
+            if (SessionStatus.IsTerminal(meta.Status) && (meta.EndedAt ?? meta.CreatedAt) < cutoff && _sessions.TryRemove(session.Id, out _))
+            {
+                try
+                {
+                    Directory.Delete(session.Directory, recursive: true);
+                    removed++;
+                }
+                catch (IOException e)
+                {
+                    LogCleanupFailed(logger, session.Id, e.Message);
+                }
+            }
+        }
+        return removed;
+    }
+
+    // The pid may have been reused since: it is ours only if it still works in the session's directory.
+    private static bool IsAgentOf(int pid, string directory)
+    {
+        try
+        {
+            var cwd = new DirectoryInfo($"/proc/{pid}/cwd").ResolveLinkTarget(returnFinalTarget: false)?.FullName;
+            return cwd is not null && Path.TrimEndingDirectorySeparator(cwd) == Path.TrimEndingDirectorySeparator(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Session {SessionId} was active when the runner stopped; marked interrupted")]
+    private static partial void LogInterrupted(ILogger logger, string sessionId);
+
+    [LoggerMessage(LogLevel.Warning, "Removing the directory of session {SessionId} failed: {Reason}")]
+    private static partial void LogCleanupFailed(ILogger logger, string sessionId, string reason);
+}

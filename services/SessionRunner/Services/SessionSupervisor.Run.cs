@@ -1,0 +1,138 @@
+using System.ComponentModel;
+using System.Text.Json.Nodes;
+using AgentFleet.SessionRunner.Agents;
+using AgentFleet.SessionRunner.Model;
+
+namespace AgentFleet.SessionRunner.Services;
+
+public sealed partial class SessionSupervisor
+{
+    /// <summary>One run of an agent, from spawn to its final event; the slot is released whatever happens.</summary>
+    private async Task RunAsync(AgentSession session)
+    {
+        try
+        {
+            await LaunchAndWaitAsync(session);
+        }
+        catch (Exception e)
+        {
+            LogRunFailed(logger, session.Id, e);
+            if (!SessionStatus.IsTerminal(session.Meta.Status))
+            {
+                await session.TransitionAsync(SessionStatus.Failed, EventTypes.Error, $"The runner could not run the agent: {e.Message}",
+                    change: m => m with { EndedAt = DateTimeOffset.UtcNow });
+            }
+        }
+        finally
+        {
+            lock (_queueGate)
+            {
+                _running--;
+            }
+            _runs.TryRemove(session.Id, out _);
+            Dispatch();
+        }
+    }
+
+    private async Task LaunchAndWaitAsync(AgentSession session)
+    {
+        var meta = session.Meta;
+        var adapter = adapters.Find(meta.Agent)!;
+        var resume = session.PendingResume;
+        session.PendingResume = null;
+        if (session.StopRequested)
+        {
+            await session.TransitionAsync(SessionStatus.Stopped, EventTypes.Complete, "Stopped before it started",
+                change: m => m with { EndedAt = DateTimeOffset.UtcNow });
+            return;
+        }
+
+        AgentProcess process;
+        var parser = adapter.CreateParser();
+        try
+        {
+            var launch = adapter.BuildLaunch(new AgentLaunchContext(
+                session.Id, resume?.Task ?? meta.Task, meta.Command, meta.Model, session.Directory, resume?.AgentSessionId, keys.Issue(session.Id)));
+            process = AgentProcess.Start(launch, session.Directory, environment.Build(session, launch.Environment));
+        }
+        catch (Exception e) when (e is AgentUnavailableException or ArgumentException or Win32Exception)
+        {
+            await session.TransitionAsync(SessionStatus.Failed, EventTypes.Error, e.Message,
+                change: m => m with { EndedAt = DateTimeOffset.UtcNow, ExitCode = null });
+            return;
+        }
+
+        using var _ = process;
+        var timedOut = false;
+        session.Process = process;
+        using var timeout = new PausableTimeout(TimeSpan.FromSeconds(meta.TimeoutSeconds), () =>
+        {
+            timedOut = true;
+            Terminate(process);
+        });
+        session.Timeout = timeout;
+        await session.TransitionAsync(SessionStatus.Running, EventTypes.Status, resume is null ? "Agent started" : "Agent resumed",
+            new JsonObject { ["agent"] = meta.Agent, ["resumed"] = resume is not null },
+            m => m with { Pid = process.Pid, StartedAt = DateTimeOffset.UtcNow, EndedAt = null, ExitCode = null });
+        if (session.StopRequested || _shuttingDown)
+        {
+            Terminate(process);
+        }
+
+        AgentEvent? completion = null;
+        var exitCode = await process.PumpAsync(session.LogPath, async (line, isStandardError) =>
+        {
+            var parsed = new List<AgentEvent>(2);
+            lock (parser)
+            {
+                parser.Parse(line, isStandardError, parsed);
+            }
+            foreach (var agentEvent in parsed)
+            {
+                // The agent's own result waits for the exit: the final event carries both.
+                if (agentEvent.Type == EventTypes.Complete)
+                {
+                    completion = agentEvent;
+                    continue;
+                }
+                await session.EmitAsync(agentEvent);
+            }
+            if (parser.AgentSessionId is { } agentSessionId && agentSessionId != session.Meta.AgentSessionId)
+            {
+                session.Update(m => m with { AgentSessionId = agentSessionId });
+            }
+        });
+        session.Process = null;
+        session.Timeout = null;
+        await FinishAsync(session, parser, completion, exitCode, timedOut);
+    }
+
+    private Task FinishAsync(AgentSession session, AgentOutputParser parser, AgentEvent? completion, int exitCode, bool timedOut)
+    {
+        var metadata = completion?.Metadata?.DeepClone().AsObject() ?? [];
+        metadata["exitCode"] = exitCode;
+        var (status, type, content) = true switch
+        {
+            _ when _shuttingDown && !session.StopRequested => (SessionStatus.Interrupted, EventTypes.Error, "The runner shut down while the agent ran"),
+            _ when session.StopRequested => (SessionStatus.Stopped, EventTypes.Complete, "Stopped by request"),
+            _ when timedOut => (SessionStatus.Failed, EventTypes.Error, $"Timed out after {session.Meta.TimeoutSeconds} s"),
+            _ when exitCode == 0 && !parser.ResultIsError => (SessionStatus.Completed, EventTypes.Complete, completion?.Content ?? "Completed"),
+            _ when parser.ResultIsError && completion?.Content is { Length: > 0 } reason => (SessionStatus.Failed, EventTypes.Error, reason),
+            _ => (SessionStatus.Failed, EventTypes.Error, $"The agent exited with code {exitCode}"),
+        };
+        if (timedOut)
+        {
+            metadata["reason"] = "timeout";
+        }
+        return session.TransitionAsync(status, type, content, metadata, m => m with
+        {
+            ExitCode = exitCode,
+            EndedAt = DateTimeOffset.UtcNow,
+            TotalCostUsd = m.TotalCostUsd + parser.TotalCostUsd,
+            AgentSessionId = parser.AgentSessionId ?? m.AgentSessionId,
+        });
+    }
+
+    [LoggerMessage(LogLevel.Error, "Running session {SessionId} failed")]
+    private static partial void LogRunFailed(ILogger logger, string sessionId, Exception exception);
+}

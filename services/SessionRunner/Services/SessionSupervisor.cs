@@ -1,0 +1,241 @@
+using System.Collections.Concurrent;
+using AgentFleet.Grpc;
+using AgentFleet.SessionRunner.Agents;
+using AgentFleet.SessionRunner.Contracts;
+using AgentFleet.SessionRunner.Infrastructure;
+using AgentFleet.SessionRunner.Model;
+using Microsoft.Extensions.Options;
+
+namespace AgentFleet.SessionRunner.Services;
+
+/// <summary>
+/// Owns this runner's sessions: validates and queues them (first in, first out, at most
+/// <see cref="SessionRunnerOptions.MaxConcurrent"/> running), and stops, pauses and resumes them.
+/// Control errors are gRPC statuses, because the gRPC service hands them on as they are.
+/// </summary>
+public sealed partial class SessionSupervisor(
+    IOptions<SessionRunnerOptions> options,
+    AgentAdapters adapters,
+    AgentEnvironment environment,
+    SessionKeys keys,
+    SessionEventWriter writer,
+    SessionEventStore store,
+    ILogger<SessionSupervisor> logger) : IHostedService
+{
+    private readonly SessionRunnerOptions _options = options.Value;
+    private readonly ConcurrentDictionary<string, AgentSession> _sessions = new();
+    private readonly ConcurrentDictionary<string, Task> _runs = new();
+    private readonly LinkedList<AgentSession> _waiting = new();
+    private readonly Lock _queueGate = new();
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+    private int _running;
+    private volatile bool _shuttingDown;
+
+    public string SessionsDirectory { get; } = Path.Combine(options.Value.ResolveRoot(), "sessions");
+
+    public async Task<SessionInfo> StartSessionAsync(StartSessionRequest request)
+    {
+        var id = ParseId(request.SessionId);
+        var adapter = adapters.Find(request.Agent)
+            ?? throw Invalid($"Unknown agent '{request.Agent}'. Known agents: {string.Join(", ", adapters.Kinds.Order())}.");
+        if (string.IsNullOrWhiteSpace(request.Task))
+        {
+            throw Invalid("A task is required.");
+        }
+        if (request.Task.Length > _options.MaxTaskLength)
+        {
+            throw Invalid($"The task is {request.Task.Length} characters; the limit is {_options.MaxTaskLength}.");
+        }
+        if (request.TimeoutSeconds < 0 || request.TimeoutSeconds > _options.MaxTimeoutSeconds)
+        {
+            throw Invalid($"timeoutSeconds must be between 1 and {_options.MaxTimeoutSeconds}.");
+        }
+        if (_sessions.TryGetValue(id, out var existing))
+        {
+            // A retried start (its reply was lost) gets the session it made; anything else is a clash.
+            return existing.Meta.Agent == request.Agent && existing.Meta.Task == request.Task
+                ? existing.ToInfo()
+                : throw new RpcException(StatusCode.AlreadyExists, $"Session {id} already exists.");
+        }
+        var directory = Path.Combine(SessionsDirectory, id);
+        // Checked now, not at launch, so a missing CLI or an empty command is the caller's error, not a failed session.
+        try
+        {
+            adapter.BuildLaunch(new AgentLaunchContext(id, request.Task, [.. request.Command], request.Model, directory, null, ""));
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid(e.Message);
+        }
+        catch (AgentUnavailableException e)
+        {
+            throw new RpcException(StatusCode.FailedPrecondition, e.Message);
+        }
+
+        var meta = new SessionMeta
+        {
+            SessionId = id,
+            Agent = request.Agent,
+            Task = request.Task,
+            Command = [.. request.Command],
+            Provider = NullIfEmpty(request.Provider),
+            Model = NullIfEmpty(request.Model),
+            TimeoutSeconds = request.TimeoutSeconds > 0 ? request.TimeoutSeconds : _options.DefaultTimeoutSeconds,
+            Status = SessionStatus.Queued,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        Directory.CreateDirectory(directory);
+        Directory.CreateDirectory(Path.Combine(directory, ".agent-home"));
+        var session = new AgentSession(meta, directory, 0, writer);
+        if (!_sessions.TryAdd(id, session))
+        {
+            throw new RpcException(StatusCode.AlreadyExists, $"Session {id} already exists.");
+        }
+        await session.TransitionAsync(SessionStatus.Queued, EventTypes.Status, "Session queued");
+        Enqueue(session);
+        return session.ToInfo();
+    }
+
+    public async Task<SessionInfo> StopSessionAsync(string sessionId)
+    {
+        var session = Find(sessionId);
+        if (SessionStatus.IsTerminal(session.Meta.Status))
+        {
+            return session.ToInfo();
+        }
+        session.StopRequested = true;
+        if (TryDequeue(session))
+        {
+            await session.TransitionAsync(SessionStatus.Stopped, EventTypes.Complete, "Stopped before it started",
+                change: m => m with { EndedAt = DateTimeOffset.UtcNow });
+            return session.ToInfo();
+        }
+        if (session.Process is { } process)
+        {
+            Terminate(process);
+        }
+        // A session between dispatch and spawn sees StopRequested as soon as its process exists.
+        return session.ToInfo();
+    }
+
+    public async Task<SessionInfo> PauseSessionAsync(string sessionId)
+    {
+        var session = Find(sessionId);
+        if (session.Meta.Status != SessionStatus.Running || session.Process is not { } process)
+        {
+            throw new RpcException(StatusCode.FailedPrecondition, $"Only a running session can be paused; this one is {session.Meta.Status}.");
+        }
+        process.Signal(ProcessSignals.SIGSTOP);
+        session.Timeout?.Pause();
+        await session.TransitionAsync(SessionStatus.Paused, EventTypes.Status, "Paused");
+        return session.ToInfo();
+    }
+
+    public async Task<SessionInfo> ResumeSessionAsync(string sessionId, string followUp)
+    {
+        var session = Find(sessionId);
+        var status = session.Meta.Status;
+        if (status == SessionStatus.Paused && session.Process is { } process)
+        {
+            process.Signal(ProcessSignals.SIGCONT);
+            session.Timeout?.Resume();
+            await session.TransitionAsync(SessionStatus.Running, EventTypes.Status, "Resumed");
+            return session.ToInfo();
+        }
+        var adapter = adapters.Find(session.Meta.Agent);
+        if (status is not (SessionStatus.Interrupted or SessionStatus.Completed or SessionStatus.Failed or SessionStatus.Stopped)
+            || adapter is not { CanResume: true } || session.Meta.AgentSessionId is not { } agentSessionId)
+        {
+            throw new RpcException(StatusCode.FailedPrecondition, status switch
+            {
+                SessionStatus.Running or SessionStatus.Queued => $"The session is already {status}.",
+                _ when adapter is not { CanResume: true } => $"A {session.Meta.Agent} session cannot be continued once it ended.",
+                _ => "The agent never reported a session id to continue from.",
+            });
+        }
+        // After a runner restart the counter is cold: numbering continues from what is persisted.
+        if (session.LastSequence == 0)
+        {
+            session.RestoreSequence(await store.MaxSequenceAsync(Guid.Parse(session.Id), CancellationToken.None));
+        }
+        session.StopRequested = false;
+        session.PendingResume = (agentSessionId, string.IsNullOrWhiteSpace(followUp) ? "Continue where you left off." : followUp);
+        await session.TransitionAsync(SessionStatus.Queued, EventTypes.Status, "Resume queued");
+        Enqueue(session);
+        return session.ToInfo();
+    }
+
+    public SessionInfo Get(string sessionId) => Find(sessionId).ToInfo();
+
+    public AgentSession Find(string sessionId) =>
+        _sessions.TryGetValue(ParseId(sessionId), out var session)
+            ? session
+            : throw new RpcException(StatusCode.NotFound, $"Session {sessionId} is not on this runner.");
+
+    public RunnerStatus GetStatus()
+    {
+        lock (_queueGate)
+        {
+            return new RunnerStatus
+            {
+                RunnerId = _options.RunnerId,
+                Active = _running,
+                Queued = _waiting.Count,
+                MaxConcurrent = _options.MaxConcurrent,
+                StartedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(_startedAt),
+            };
+        }
+    }
+
+    private void Enqueue(AgentSession session)
+    {
+        lock (_queueGate)
+        {
+            _waiting.AddLast(session);
+        }
+        Dispatch();
+    }
+
+    private bool TryDequeue(AgentSession session)
+    {
+        lock (_queueGate)
+        {
+            return _waiting.Remove(session);
+        }
+    }
+
+    private void Dispatch()
+    {
+        lock (_queueGate)
+        {
+            while (!_shuttingDown && _running < _options.MaxConcurrent && _waiting.First?.Value is { } next)
+            {
+                _waiting.RemoveFirst();
+                _running++;
+                _runs[next.Id] = Task.Run(() => RunAsync(next));
+            }
+        }
+    }
+
+    private void Terminate(AgentProcess process)
+    {
+        process.Signal(ProcessSignals.SIGTERM);
+        // A paused agent only acts on SIGTERM once it runs again.
+        process.Signal(ProcessSignals.SIGCONT);
+        _ = Task.Delay(TimeSpan.FromSeconds(_options.StopGraceSeconds)).ContinueWith(_ =>
+        {
+            if (!process.Exited.IsCompleted)
+            {
+                process.Signal(ProcessSignals.SIGKILL);
+            }
+        }, TaskScheduler.Default);
+    }
+
+    /// <summary>Session ids are UUIDs, checked before one becomes part of a path.</summary>
+    private static string ParseId(string sessionId) =>
+        Guid.TryParse(sessionId, out var id) ? id.ToString() : throw Invalid($"'{sessionId}' is not a session id (a UUID).");
+
+    private static RpcException Invalid(string message) => new(StatusCode.InvalidArgument, message);
+
+    private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}

@@ -1,0 +1,136 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AgentFleet.Hosting.Orchestration;
+
+namespace AgentFleet.Sessions.Tests.Fixtures;
+
+/// <summary>
+/// SessionRunner and ManagementApi as real processes over a database of their own, wired as the AppHost wires
+/// them; the runner can be killed and started again over the same root and database.
+/// </summary>
+public sealed class Fleet : IAsyncDisposable
+{
+    private readonly SessionsFixture _infrastructure;
+    private readonly Dictionary<string, string> _shared;
+    private readonly Dictionary<string, string> _runnerEnvironment;
+
+    private Fleet(SessionsFixture infrastructure, Dictionary<string, string> shared, Dictionary<string, string> runnerEnvironment)
+    {
+        _infrastructure = infrastructure;
+        _shared = shared;
+        _runnerEnvironment = runnerEnvironment;
+    }
+
+    public ServiceProcess Runner { get; private set; } = null!;
+
+    public ServiceProcess Api { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public string RunnerRoot { get; private set; } = null!;
+
+    public string DatabaseConnectionString => _shared["ConnectionStrings__fleetdb"];
+
+    public static async Task<Fleet> StartAsync(SessionsFixture infrastructure, CancellationToken cancellationToken, int maxConcurrent = 4, double stopGraceSeconds = 10)
+    {
+        var shared = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__fleetdb"] = await infrastructure.CreateDatabaseAsync(cancellationToken),
+            ["ConnectionStrings__redis"] = infrastructure.Redis.ConnectionString,
+        };
+        var root = Path.Combine(Path.GetTempPath(), $"fleet-runner-test-{Guid.NewGuid():N}");
+        var runnerHttp = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
+        var runnerGrpc = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
+        var runner = new Dictionary<string, string>(shared)
+        {
+            ["Kestrel__Endpoints__http__Url"] = runnerHttp,
+            ["Kestrel__Endpoints__grpc__Url"] = runnerGrpc,
+            ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
+            ["SessionRunner__Root"] = root,
+            ["SessionRunner__MaxConcurrent"] = maxConcurrent.ToString(),
+            ["SessionRunner__StopGraceSeconds"] = stopGraceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["SessionRunner__Claude__Path"] = SessionsFixture.ClaudePath,
+            ["SessionRunner__Claude__AnthropicBaseUrl"] = infrastructure.Model.BaseUrl,
+            ["SessionKeys__Secret"] = "test-session-key-secret",
+            // A secret of the runner's own: it must never reach an agent.
+            ["FLEET_TEST_SECRET"] = "do-not-leak",
+        };
+        var fleet = new Fleet(infrastructure, shared, runner) { RunnerRoot = root };
+        fleet.Runner = await ServiceProcess.StartAsync("SessionRunner", runner, cancellationToken);
+        var apiHttp = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
+        fleet.Api = await ServiceProcess.StartAsync("ManagementApi", new Dictionary<string, string>(shared)
+        {
+            ["Kestrel__Endpoints__http__Url"] = apiHttp,
+            ["services__session-runner__grpc__0"] = runnerGrpc,
+            ["services__session-runner__http__0"] = runnerHttp,
+        }, cancellationToken);
+        fleet.Http = new HttpClient { BaseAddress = new Uri(apiHttp), Timeout = TimeSpan.FromSeconds(60) };
+        return fleet;
+    }
+
+    public async Task RestartRunnerAsync(CancellationToken cancellationToken)
+    {
+        await Runner.DisposeAsync();
+        Runner = await ServiceProcess.StartAsync("SessionRunner", _runnerEnvironment, cancellationToken);
+    }
+
+    public async Task<(HttpResponseMessage Response, JsonObject? Body)> PostJsonAsync(string path, object body, CancellationToken cancellationToken)
+    {
+        var response = await Http.PostAsJsonAsync(path, body, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return (response, text.Length > 0 ? JsonNode.Parse(text) as JsonObject : null);
+    }
+
+    public async Task<string> StartSessionAsync(object body, CancellationToken cancellationToken)
+    {
+        var (response, json) = await PostJsonAsync("/v1/sessions", body, cancellationToken);
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, $"{response.StatusCode}: {json}");
+        return json!["sessionId"]!.GetValue<string>();
+    }
+
+    public async Task<JsonObject> GetSessionAsync(string id, CancellationToken cancellationToken) =>
+        (await Http.GetFromJsonAsync<JsonObject>($"/v1/sessions/{id}", cancellationToken))!;
+
+    public async Task<List<JsonObject>> MessagesAsync(string id, CancellationToken cancellationToken, long since = 0)
+    {
+        var page = (await Http.GetFromJsonAsync<JsonObject>($"/v1/sessions/{id}/messages?since={since}&limit=5000", cancellationToken))!;
+        return [.. page["events"]!.AsArray().Select(e => e!.AsObject())];
+    }
+
+    /// <summary>Polls the session until <paramref name="done"/> holds for it, or fails after <paramref name="seconds"/>.</summary>
+    public async Task<JsonObject> WaitForAsync(string id, Func<JsonObject, bool> done, CancellationToken cancellationToken, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        JsonObject session;
+        do
+        {
+            session = await GetSessionAsync(id, cancellationToken);
+            if (done(session))
+            {
+                return session;
+            }
+            await Task.Delay(100, cancellationToken);
+        }
+        while (DateTime.UtcNow < deadline);
+        throw new TimeoutException($"Session {id} did not get there: {session.ToJsonString()}\nrunner:\n{Runner.Output}");
+    }
+
+    public static string StatusOf(JsonObject session) => session["status"]!.GetValue<string>();
+
+    public async ValueTask DisposeAsync()
+    {
+        Http?.Dispose();
+        if (Api is not null) await Api.DisposeAsync();
+        if (Runner is not null) await Runner.DisposeAsync();
+        try
+        {
+            Directory.Delete(RunnerRoot, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+}

@@ -1,0 +1,56 @@
+using AgentFleet.Hosting.Testing;
+using Npgsql;
+
+[assembly: AssemblyFixture(typeof(AgentFleet.Sessions.Tests.Fixtures.SessionsFixture))]
+
+namespace AgentFleet.Sessions.Tests.Fixtures;
+
+/// <summary>Real PostgreSQL and Redis servers, and the model double, shared by the whole assembly.</summary>
+public sealed class SessionsFixture : IAsyncLifetime
+{
+    public LocalServer Postgres { get; private set; } = null!;
+
+    public LocalServer Redis { get; private set; } = null!;
+
+    public AnthropicDouble Model { get; private set; } = null!;
+
+    /// <summary>The pinned Claude Code CLI that <c>npm ci --prefix tools/agents</c> installs.</summary>
+    public static string ClaudePath
+    {
+        get
+        {
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Aspire.sln")))
+            {
+                directory = directory.Parent;
+            }
+            var path = Path.Combine(directory?.FullName ?? ".", "tools", "agents", "node_modules", ".bin", "claude");
+            return File.Exists(path) ? path : throw new InvalidOperationException($"Claude Code is not installed at {path}: run `npm ci --prefix tools/agents`.");
+        }
+    }
+
+    public async ValueTask InitializeAsync()
+    {
+        var postgres = LocalServer.StartPostgresAsync(CancellationToken.None);
+        var redis = LocalServer.StartRedisAsync(CancellationToken.None);
+        Model = await AnthropicDouble.StartAsync();
+        Postgres = await postgres;
+        Redis = await redis;
+    }
+
+    public async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken)
+    {
+        var name = "sessions_" + Guid.NewGuid().ToString("N");
+        await using var dataSource = NpgsqlDataSource.Create(Postgres.ConnectionString);
+        await using var command = dataSource.CreateCommand($"CREATE DATABASE {name}");
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return new NpgsqlConnectionStringBuilder(Postgres.ConnectionString) { Database = name }.ConnectionString;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Model.DisposeAsync();
+        await Redis.DisposeAsync();
+        await Postgres.DisposeAsync();
+    }
+}
