@@ -117,10 +117,6 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
 
     private async Task<IAsyncDisposable?> TrySubscribeAsync(Guid sessionId, Channel<SessionEvent> live, CancellationToken cancellationToken)
     {
-        if (!redis.IsConnected)
-        {
-            return null;
-        }
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -1,0 +1,82 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using AgentFleet.Sessions.Tests.Fixtures;
+
+namespace AgentFleet.Sessions.Tests;
+
+/// <summary>Live streams that drop and come back: nothing lost, nothing twice, always in order.</summary>
+public sealed class StreamReconnectTests(SessionsFixture infrastructure)
+{
+    private static readonly string[] Printer = ["sh", "-c", "i=0; while [ $i -lt 300 ]; do echo line $i; i=$((i+1)); sleep 0.005; done"];
+
+    [Fact]
+    public async Task ReconnectWithLastEventIdDeliversEveryEventOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var fleet = await Fleet.StartAsync(infrastructure, ct);
+        var id = await fleet.StartSessionAsync(new { agent = "command", command = Printer, task = "print 300 lines" }, ct);
+
+        var received = new List<SseEvent>();
+        await foreach (var sse in SseClient.ReadAsync(fleet.Http, $"/v1/sessions/{id}/events", null, ct))
+        {
+            if (sse.Id is null)
+            {
+                continue; // a notice about the stream itself, not a session event
+            }
+            received.Add(sse);
+            if (received.Count == 40)
+            {
+                break; // the client drops mid-stream
+            }
+        }
+        await foreach (var sse in SseClient.ReadAsync(fleet.Http, $"/v1/sessions/{id}/events", received[^1].Id, ct))
+        {
+            if (sse.Id is not null)
+            {
+                received.Add(sse);
+            }
+        }
+
+        var sequences = received.Select(e => long.Parse(e.Id!)).ToList();
+        Assert.Equal(Enumerable.Range(1, sequences.Count).Select(i => (long)i), sequences);
+        Assert.Equal("agent:complete", received[^1].Name);
+        Assert.Equal(300, received.Count(e => e.Name == "agent:message"));
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => $"line {i}"), received.Where(e => e.Name == "agent:message").Select(e => e.Json["content"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task WebSocketResumesFromASequence()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var fleet = await Fleet.StartAsync(infrastructure, ct);
+        var id = await fleet.StartSessionAsync(new { agent = "command", command = Printer, task = "print 300 lines" }, ct);
+        await fleet.WaitForAsync(id, s => s["lastSequence"]!.GetValue<long>() > 20, ct);
+
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://{fleet.Http.BaseAddress!.Authority}/v1/sessions/{id}/ws?since=10"), ct);
+        var events = new List<JsonObject>();
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var text = new StringBuilder();
+            WebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer, ct);
+                text.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
+            }
+            while (!result.EndOfMessage);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                break;
+            }
+            events.Add(JsonNode.Parse(text.ToString())!.AsObject());
+        }
+
+        var sequences = events.Select(e => e["sequence"]!.GetValue<long>()).ToList();
+        Assert.Equal(11, sequences[0]);
+        Assert.Equal(Enumerable.Range(11, sequences.Count).Select(i => (long)i), sequences);
+        Assert.Equal("complete", events[^1]["type"]!.GetValue<string>());
+    }
+}
