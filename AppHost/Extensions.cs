@@ -1,4 +1,5 @@
 using AgentFleet.Hosting;
+using System.Reflection;
 using AgentFleet.Hosting.ApplicationModel;
 
 namespace AgentFleet.AppHost;
@@ -8,6 +9,20 @@ internal static class Extensions
     /// <summary>An HTTP/2 cleartext endpoint named <c>grpc</c>, beside the service's <c>http</c> one.</summary>
     public static IResourceBuilder<ProjectResource> WithGrpcEndpoint(this IResourceBuilder<ProjectResource> builder) =>
         builder.WithEndpoint("grpc", "http", http2Only: true);
+
+    /// <summary>
+    /// Where the runner keeps session directories (under <c>.fleet/runner</c>), and the pinned Claude Code CLI from
+    /// <c>tools/agents</c> when it is installed (else <c>claude</c> on PATH).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithAgentRunnerDefaults(this IResourceBuilder<ProjectResource> builder, DistributedApplicationBuilder app)
+    {
+        builder.WithEnvironment("SessionRunner__Root", Path.Combine(app.FleetHome, "runner"));
+        // The repository's .fleet is recorded at build time; FLEET_HOME may point anywhere else.
+        var repository = Path.GetDirectoryName(typeof(Extensions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "FleetHome")?.Value ?? app.FleetHome)!;
+        var claude = Path.Combine(repository, "tools", "agents", "node_modules", ".bin", "claude");
+        return File.Exists(claude) ? builder.WithEnvironment("SessionRunner__Claude__Path", claude) : builder;
+    }
 
     /// <summary>9090 unless <c>GATEWAY_PORT</c> says otherwise; 0 picks a free port.</summary>
     public static int? GatewayPort()

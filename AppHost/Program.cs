@@ -8,10 +8,13 @@ var postgres = builder.AddPostgres("postgres");
 var fleetDb = postgres.AddDatabase("fleetdb");
 var redis = builder.AddRedis("redis");
 var adminKey = builder.AddParameter("management-api-key", secret: true);
+// Signs the per-session keys agents present to ZaiProxy; only the runner and the proxy hold it.
+var sessionKeySecret = builder.AddParameter("session-key-secret", secret: true);
 
 // Services
 var zaiProxy = builder.AddProject<Projects.ZaiProxy>("zai-proxy")
     .WithGrpcEndpoint()
+    .WithEnvironment("SessionKeys__Secret", sessionKeySecret)
     .WithReference(fleetDb).WaitFor(fleetDb)
     .WithHttpHealthCheck("/health");
 
@@ -20,6 +23,8 @@ var sessionRunner = builder.AddProject<Projects.SessionRunner>("session-runner")
     .WithReference(fleetDb).WaitFor(fleetDb)
     .WithReference(redis).WaitFor(redis)
     .WithReference(zaiProxy).WaitFor(zaiProxy)
+    .WithEnvironment("SessionKeys__Secret", sessionKeySecret)
+    .WithAgentRunnerDefaults(builder)
     .WithHttpHealthCheck("/health");
 
 var comfyBridge = builder.AddProject<Projects.ComfyBridge>("comfy-bridge")
