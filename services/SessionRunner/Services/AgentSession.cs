@@ -67,7 +67,7 @@ public sealed class AgentSession(SessionMeta meta, string directory, long lastSe
         }
     }
 
-    public async Task EmitAsync(AgentEvent agentEvent, CancellationToken cancellationToken = default)
+    public async Task<long> EmitAsync(AgentEvent agentEvent, CancellationToken cancellationToken = default)
     {
         await _emitGate.WaitAsync(cancellationToken);
         try
@@ -86,6 +86,7 @@ public sealed class AgentSession(SessionMeta meta, string directory, long lastSe
                 CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
             }, cancellationToken);
             Interlocked.Exchange(ref _lastSequence, sequence);
+            return sequence;
         }
         finally
         {
@@ -97,7 +98,7 @@ public sealed class AgentSession(SessionMeta meta, string directory, long lastSe
     /// Moves to <paramref name="status"/>, saves the meta file, and emits the event that says so. Every such event
     /// carries a snapshot of the session under <c>sessionStatus</c> and friends: the latest one is the session's state.
     /// </summary>
-    public Task TransitionAsync(string status, string type, string content, JsonObject? extra = null, Func<SessionMeta, SessionMeta>? change = null)
+    public async Task TransitionAsync(string status, string type, string content, JsonObject? extra = null, Func<SessionMeta, SessionMeta>? change = null)
     {
         Update(m => (change?.Invoke(m) ?? m) with { Status = status });
         var metadata = extra ?? new JsonObject();
@@ -105,7 +106,12 @@ public sealed class AgentSession(SessionMeta meta, string directory, long lastSe
         {
             metadata[key] = value?.DeepClone();
         }
-        return EmitAsync(new AgentEvent(type, EventTypes.System, content, metadata));
+        var sequence = await EmitAsync(new AgentEvent(type, EventTypes.System, content, metadata));
+        // Read-your-writes: a caller told "paused" finds it paused in the history the API reads.
+        for (var waited = 0; PersistedSequence < sequence && waited < 5000; waited += 2)
+        {
+            await Task.Delay(2);
+        }
     }
 
     private JsonObject Snapshot() => JsonLine.Compact(new JsonObject

@@ -13,6 +13,16 @@ public sealed partial class SessionSupervisor
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        writer.Persisted += batch =>
+        {
+            foreach (var sessionEvent in batch)
+            {
+                if (_sessions.TryGetValue(sessionEvent.SessionId, out var owner))
+                {
+                    owner.MarkPersisted(sessionEvent.Sequence);
+                }
+            }
+        };
         Directory.CreateDirectory(SessionsDirectory);
         foreach (var directory in Directory.EnumerateDirectories(SessionsDirectory))
         {
