@@ -9,26 +9,15 @@ namespace AgentFleet.SessionRunner.Agents;
 /// assistant, user and result lines. Token deltas become text events as they arrive; complete tool calls come
 /// from the assistant message (the deltas of their input are partial JSON); the result line becomes complete.
 /// </summary>
-public sealed class ClaudeOutputParser : AgentOutputParser
+public sealed class ClaudeOutputParser : JsonLinesOutputParser
 {
     // Messages whose text already streamed as deltas: their assistant echo must not repeat it.
     private readonly HashSet<string> _streamedMessages = [];
     private JsonElement _messageStartUsage;
     private string? _currentMessageId;
 
-    public override void Parse(string line, bool isStandardError, ICollection<AgentEvent> events)
+    protected override void Map(JsonElement root, string line, ICollection<AgentEvent> events)
     {
-        if (string.IsNullOrWhiteSpace(line))
-        {
-            return;
-        }
-        using var document = isStandardError ? null : TryParse(line);
-        if (document is null)
-        {
-            events.Add(Log(line, isStandardError));
-            return;
-        }
-        var root = document.RootElement;
         switch (Str(root, "type"))
         {
             case "system" when Str(root, "subtype") == "init":

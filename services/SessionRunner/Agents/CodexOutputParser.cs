@@ -8,28 +8,12 @@ namespace AgentFleet.SessionRunner.Agents;
 /// Reads <c>codex exec --json</c>: one thread event a line (thread.*, turn.*, item.* and error;
 /// codex-rs/exec/src/exec_events.rs in openai/codex).
 /// </summary>
-public sealed class CodexOutputParser : AgentOutputParser
+public sealed class CodexOutputParser : JsonLinesOutputParser
 {
     // Tool items whose tool_use was emitted and whose result has not come yet.
     private readonly HashSet<string> _openTools = [];
 
-    public override void Parse(string line, bool isStandardError, ICollection<AgentEvent> events)
-    {
-        if (string.IsNullOrWhiteSpace(line))
-        {
-            return;
-        }
-        using var document = isStandardError ? null : TryParse(line);
-        if (document is null)
-        {
-            events.Add(new AgentEvent(EventTypes.Log, EventTypes.System, line,
-                isStandardError ? new JsonObject { ["stream"] = "stderr" } : null));
-            return;
-        }
-        Map(document.RootElement, line, events);
-    }
-
-    private void Map(JsonElement root, string line, ICollection<AgentEvent> events)
+    protected override void Map(JsonElement root, string line, ICollection<AgentEvent> events)
     {
         var type = Str(root, "type");
         switch (type)
@@ -66,7 +50,7 @@ public sealed class CodexOutputParser : AgentOutputParser
                 events.Add(new AgentEvent(EventTypes.Error, EventTypes.System, Str(root, "message") ?? line, Raw: line));
                 break;
             default:
-                events.Add(new AgentEvent(EventTypes.Log, EventTypes.System, line, Raw: line));
+                events.Add(Log(line, isStandardError: false, raw: line));
                 break;
         }
     }
@@ -125,7 +109,7 @@ public sealed class CodexOutputParser : AgentOutputParser
                     new JsonObject { ["severity"] = "warning" }, line));
                 break;
             default:
-                events.Add(new AgentEvent(EventTypes.Log, EventTypes.System, line, Raw: line));
+                events.Add(Log(line, isStandardError: false, raw: line));
                 break;
         }
     }

@@ -8,25 +8,10 @@ namespace AgentFleet.SessionRunner.Agents;
 /// Reads <c>gemini -p … --output-format stream-json</c>: one JSON event a line, of the types
 /// init, message, tool_use, tool_result, error and result (gemini-cli packages/core/src/output/types.ts).
 /// </summary>
-public sealed class GeminiOutputParser : AgentOutputParser
+public sealed class GeminiOutputParser : JsonLinesOutputParser
 {
-    public override void Parse(string line, bool isStandardError, ICollection<AgentEvent> events)
-    {
-        if (string.IsNullOrWhiteSpace(line))
-        {
-            return;
-        }
-        using var document = isStandardError ? null : TryParse(line);
-        if (document is null)
-        {
-            events.Add(new AgentEvent(EventTypes.Log, EventTypes.System, line,
-                isStandardError ? new JsonObject { ["stream"] = "stderr" } : null));
-            return;
-        }
-        Map(document.RootElement, line, events);
-    }
 
-    private void Map(JsonElement root, string line, ICollection<AgentEvent> events)
+    protected override void Map(JsonElement root, string line, ICollection<AgentEvent> events)
     {
         switch (Str(root, "type"))
         {
@@ -70,7 +55,7 @@ public sealed class GeminiOutputParser : AgentOutputParser
                 Result(root, line, events);
                 break;
             default:
-                events.Add(new AgentEvent(EventTypes.Log, EventTypes.System, line, Raw: line));
+                events.Add(Log(line, isStandardError: false, raw: line));
                 break;
         }
     }
