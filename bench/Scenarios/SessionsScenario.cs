@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Reflection;
 using System.Text.Json.Nodes;
 using AgentFleet.Bench.Harness;
 using AgentFleet.Hosting.Orchestration;
@@ -27,14 +26,14 @@ public sealed class SessionsScenario : IScenario
         var runnerGrpc = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
         var root = Path.Combine(Path.GetTempPath(), $"fleet-bench-{Guid.NewGuid():N}");
         var shared = new Dictionary<string, string> { ["ConnectionStrings__fleetdb"] = postgres.ConnectionString, ["ConnectionStrings__redis"] = redis.ConnectionString };
-        using var runner = await StartAsync("SessionRunner", new(shared)
+        await using var runner = await StartAsync("SessionRunner", new(shared)
         {
             ["Kestrel__Endpoints__grpc__Url"] = runnerGrpc,
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
             ["SessionRunner__Root"] = root,
         });
-        using var api = await StartAsync("ManagementApi", new(shared) { ["services__session-runner__grpc__0"] = runnerGrpc });
-        using var http = new HttpClient { BaseAddress = new Uri(api.Url), Timeout = Timeout.InfiniteTimeSpan };
+        await using var api = await StartAsync("ManagementApi", new(shared) { ["services__session-runner__grpc__0"] = runnerGrpc });
+        using var http = new HttpClient { BaseAddress = new Uri(api.HttpUrl), Timeout = Timeout.InfiniteTimeSpan };
 
         var pipe = await BarePipeAsync(events);
         Console.WriteLine($"{"bare pipe (baseline)",-30} {pipe,10:N0} lines/s");
@@ -111,50 +110,11 @@ public sealed class SessionsScenario : IScenario
         return (latencies, latencies.Count / (clock?.Elapsed.TotalSeconds ?? 1), faults);
     }
 
-    private sealed class Service(Process process, string url) : IDisposable
+    private static Task<ServiceProcess> StartAsync(string name, Dictionary<string, string> environment)
     {
-        public string Url { get; } = url;
-
-        public void Dispose()
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            process.Dispose();
-        }
-    }
-
-    private static async Task<Service> StartAsync(string name, Dictionary<string, string> environment)
-    {
-        var assembly = typeof(SessionsScenario).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == $"AssemblyPath:{name}").Value!;
-        var url = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(assembly)! };
-        start.ArgumentList.Add(assembly);
-        start.Environment["Kestrel__Endpoints__http__Url"] = url;
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var client = new HttpClient();
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                if ((await client.GetAsync($"{url}/health")).IsSuccessStatusCode)
-                {
-                    return new Service(process, url);
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"{name} did not become healthy");
+        environment["Kestrel__Endpoints__http__Url"] = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
+        // Measured as deployed, not in the Development environment the test helper defaults to.
+        environment["DOTNET_ENVIRONMENT"] = "Production";
+        return ServiceProcess.StartAsync(typeof(SessionsScenario).Assembly, name, environment, CancellationToken.None);
     }
 }

@@ -2,6 +2,7 @@ using AgentFleet.Hosting.ApplicationModel;
 using AgentFleet.Hosting.Console;
 using AgentFleet.Hosting.Infrastructure;
 using AgentFleet.Hosting.Orchestration;
+using Npgsql;
 
 namespace AgentFleet.Hosting.Testing;
 
@@ -57,6 +58,19 @@ public sealed class LocalServer : IAsyncDisposable
         var connectionString = LocalRedis.ConnectionString(port, password);
         return await StartAsync(LocalRedis.Launch(server, Path.Combine(root, "data"), port, password, durable), root, port, password, connectionString,
             ct => HealthProbes.RedisAsync(connectionString, ct), cancellationToken);
+    }
+
+    /// <summary>
+    /// PostgreSQL only: a new, empty database for one test (so tests never see each other's tables); returns its
+    /// connection string.
+    /// </summary>
+    public async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken)
+    {
+        var name = "test_" + Guid.NewGuid().ToString("N");
+        await using var dataSource = NpgsqlDataSource.Create(ConnectionString);
+        await using var command = dataSource.CreateCommand($"CREATE DATABASE {name}");
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return new NpgsqlConnectionStringBuilder(ConnectionString) { Database = name }.ConnectionString;
     }
 
     /// <summary>Stops the server gracefully, SIGKILL after <paramref name="grace"/>.</summary>

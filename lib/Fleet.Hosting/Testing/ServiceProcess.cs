@@ -1,10 +1,15 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
+using AgentFleet.Hosting.ApplicationModel;
+using AgentFleet.Hosting.Orchestration;
 
-namespace AgentFleet.Sessions.Tests.Fixtures;
+namespace AgentFleet.Hosting.Testing;
 
-/// <summary>A service started as `dotnet Service.dll`, as the AppHost starts it, with the configuration it would inject.</summary>
+/// <summary>
+/// A service started as `dotnet Service.dll`, as the AppHost starts it, with the configuration it would inject;
+/// ready once its <c>/health</c> answers. For tests and benchmarks that need services as real processes.
+/// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -22,9 +27,13 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public string Output => string.Join('\n', _output);
 
-    public static async Task<ServiceProcess> StartAsync(string name, IDictionary<string, string> environment, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the service <paramref name="name"/> that <paramref name="referencing"/> references with
+    /// <c>EmbedAssemblyPath="true"</c>; the environment must name its <c>Kestrel__Endpoints__http__Url</c>.
+    /// </summary>
+    public static async Task<ServiceProcess> StartAsync(Assembly referencing, string name, IDictionary<string, string> environment, CancellationToken cancellationToken)
     {
-        var assembly = typeof(ServiceProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == $"AssemblyPath:{name}").Value!;
+        var assembly = referencing.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == $"AssemblyPath:{name}").Value!;
         var httpUrl = environment.TryGetValue("Kestrel__Endpoints__http__Url", out var url) ? url : throw new ArgumentException("an http endpoint is required");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(assembly)! };
         start.ArgumentList.Add(assembly);
@@ -89,7 +98,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         if (!_process.HasExited)
         {
             // SIGTERM first: the graceful path stops agents; SIGKILL if that takes too long.
-            Process.Start("kill", ["-TERM", _process.Id.ToString()])?.WaitForExit();
+            ProcessGroup.SignalProcess(_process.Id, Signals.SIGTERM);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             try
             {

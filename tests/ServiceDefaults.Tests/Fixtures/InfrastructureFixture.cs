@@ -1,5 +1,4 @@
 using AgentFleet.Hosting.Testing;
-using Npgsql;
 
 [assembly: AssemblyFixture(typeof(AgentFleet.ServiceDefaults.Tests.Fixtures.InfrastructureFixture))]
 
@@ -23,14 +22,7 @@ public sealed class InfrastructureFixture : IAsyncLifetime
     }
 
     /// <summary>A database of its own for one test, so tests never see each other's tables.</summary>
-    public async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken)
-    {
-        var name = "test_" + Guid.NewGuid().ToString("N");
-        await using var dataSource = NpgsqlDataSource.Create(Postgres.ConnectionString);
-        await using var command = dataSource.CreateCommand($"CREATE DATABASE {name}");
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        return new NpgsqlConnectionStringBuilder(Postgres.ConnectionString) { Database = name }.ConnectionString;
-    }
+    public Task<string> CreateDatabaseAsync(CancellationToken cancellationToken) => Postgres.CreateDatabaseAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

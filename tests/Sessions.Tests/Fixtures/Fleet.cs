@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentFleet.Hosting.Orchestration;
+using AgentFleet.Hosting.Testing;
 
 namespace AgentFleet.Sessions.Tests.Fixtures;
 
@@ -57,9 +58,9 @@ public sealed class Fleet : IAsyncDisposable
             ["FLEET_TEST_SECRET"] = "do-not-leak",
         };
         var fleet = new Fleet(infrastructure, shared, runner) { RunnerRoot = root };
-        fleet.Runner = await ServiceProcess.StartAsync("SessionRunner", runner, cancellationToken);
+        fleet.Runner = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "SessionRunner", runner, cancellationToken);
         var apiHttp = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
-        fleet.Api = await ServiceProcess.StartAsync("ManagementApi", new Dictionary<string, string>(shared)
+        fleet.Api = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "ManagementApi", new Dictionary<string, string>(shared)
         {
             ["Kestrel__Endpoints__http__Url"] = apiHttp,
             ["services__session-runner__grpc__0"] = runnerGrpc,
@@ -72,7 +73,7 @@ public sealed class Fleet : IAsyncDisposable
     public async Task RestartRunnerAsync(CancellationToken cancellationToken)
     {
         await Runner.DisposeAsync();
-        Runner = await ServiceProcess.StartAsync("SessionRunner", _runnerEnvironment, cancellationToken);
+        Runner = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "SessionRunner", _runnerEnvironment, cancellationToken);
     }
 
     public async Task<(HttpResponseMessage Response, JsonObject? Body)> PostJsonAsync(string path, object body, CancellationToken cancellationToken)

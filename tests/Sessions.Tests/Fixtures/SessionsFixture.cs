@@ -1,5 +1,4 @@
 using AgentFleet.Hosting.Testing;
-using Npgsql;
 
 [assembly: AssemblyFixture(typeof(AgentFleet.Sessions.Tests.Fixtures.SessionsFixture))]
 
@@ -38,14 +37,7 @@ public sealed class SessionsFixture : IAsyncLifetime
         Redis = await redis;
     }
 
-    public async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken)
-    {
-        var name = "sessions_" + Guid.NewGuid().ToString("N");
-        await using var dataSource = NpgsqlDataSource.Create(Postgres.ConnectionString);
-        await using var command = dataSource.CreateCommand($"CREATE DATABASE {name}");
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        return new NpgsqlConnectionStringBuilder(Postgres.ConnectionString) { Database = name }.ConnectionString;
-    }
+    public Task<string> CreateDatabaseAsync(CancellationToken cancellationToken) => Postgres.CreateDatabaseAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
