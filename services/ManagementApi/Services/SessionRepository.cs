@@ -64,9 +64,8 @@ public sealed class SessionRepository(NpgsqlDataSource dataSource)
 
     public async Task<SessionPage> ListAsync(string? status, int limit, int offset, CancellationToken cancellationToken)
     {
-        var filter = status is null ? "" : "WHERE coalesce(l.metadata->>'sessionStatus', s.status) = @status";
         await using var command = dataSource.CreateCommand(
-            $"SELECT *, count(*) OVER () FROM ({Select} {filter}) page ORDER BY created_at DESC, id LIMIT @limit OFFSET @offset");
+            $"SELECT *, count(*) OVER () FROM ({Select} {StatusFilter(status)}) page ORDER BY created_at DESC, id LIMIT @limit OFFSET @offset");
         command.Parameters.AddWithValue("status", (object?)status ?? DBNull.Value);
         command.Parameters.AddWithValue("limit", limit);
         command.Parameters.AddWithValue("offset", offset);
@@ -81,11 +80,14 @@ public sealed class SessionRepository(NpgsqlDataSource dataSource)
 
     private async Task<int> CountAsync(string? status, CancellationToken cancellationToken)
     {
-        var filter = status is null ? "" : "WHERE coalesce(l.metadata->>'sessionStatus', s.status) = @status";
-        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM ({Select} {filter}) page");
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM ({Select} {StatusFilter(status)}) page");
         command.Parameters.AddWithValue("status", (object?)status ?? DBNull.Value);
         return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
+
+    // The current status is the latest lifecycle event's, else the row's own (a session the runner never numbered).
+    private static string StatusFilter(string? status) =>
+        status is null ? "" : "WHERE coalesce(l.metadata->>'sessionStatus', s.status) = @status";
 
     /// <summary>Token totals from the session's usage events (one per model call).</summary>
     private async Task<SessionUsage> UsageAsync(Guid id, CancellationToken cancellationToken)
