@@ -6,6 +6,7 @@ using AgentFleet.Redis;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Infrastructure;
 using SessionEventFeed = management::AgentFleet.ManagementApi.Infrastructure.SessionEventFeed;
+using StreamedEvent = management::AgentFleet.ManagementApi.Services.StreamedEvent;
 
 namespace AgentFleet.Sessions.Tests;
 
@@ -26,13 +27,12 @@ public sealed class LiveEventChannelTests
         var all = new TaskCompletionSource();
         await using var subscription = await feed.SubscribeAsync(sessionId, e =>
         {
-            Assert.Equal(sessionId, e.SessionId);
+            Assert.Equal(sessionId, e.Event.SessionId);
             received.Enqueue(e.Sequence);
             if (received.Count == 6)
             {
                 all.TrySetResult();
             }
-            return Task.CompletedTask;
         }, ct);
 
         Assert.Equal(1, await publisher.PublishAsync(sessionId, Events(sessionId, 1, 2, 3), ct));
@@ -44,6 +44,59 @@ public sealed class LiveEventChannelTests
         Assert.Equal([1L, 2, 3, 4, 5, 6], received);
     }
 
+    [Fact]
+    public async Task ManyWatchersOfOneSessionShareOneRedisSubscriptionAndEachGetsEveryEvent()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var redis = await LocalServer.StartRedisAsync(ct);
+        await using var runnerClient = await RedisClient.ConnectAsync(redis.ConnectionString, ct);
+        await using var apiClient = await RedisClient.ConnectAsync(redis.ConnectionString, ct);
+        var publisher = new SessionEventPublisher(runnerClient);
+        var feed = new SessionEventFeed(apiClient);
+        var sessionId = Guid.NewGuid().ToString();
+        var channel = SessionRunnerGrpc.EventChannel(sessionId);
+        var watchers = Enumerable.Range(0, 3).Select(_ => (Received: new ConcurrentQueue<StreamedEvent>(), Done: new TaskCompletionSource())).ToList();
+        var subscriptions = new List<IAsyncDisposable>();
+        foreach (var (received, done) in watchers)
+        {
+            subscriptions.Add(await feed.SubscribeAsync(sessionId, e =>
+            {
+                received.Enqueue(e);
+                if (received.Count == 3)
+                {
+                    done.TrySetResult();
+                }
+            }, ct));
+        }
+
+        Assert.Equal(1, await SubscribersAsync(runnerClient, channel));
+        await publisher.PublishAsync(sessionId, Events(sessionId, 1, 2, 3), ct);
+        await Task.WhenAll(watchers.Select(w => w.Done.Task)).WaitAsync(TimeSpan.FromSeconds(10), ct);
+        foreach (var (received, _) in watchers)
+        {
+            Assert.Equal([1L, 2, 3], received.Select(e => e.Sequence));
+            Assert.Contains("\"content\":\"token 2\"", System.Text.Encoding.UTF8.GetString(received.ElementAt(1).Sse));
+        }
+
+        // The last watcher to leave closes the Redis subscription; a later one opens it again.
+        await subscriptions[0].DisposeAsync();
+        Assert.Equal(1, await SubscribersAsync(runnerClient, channel));
+        foreach (var subscription in subscriptions.Skip(1))
+        {
+            await subscription.DisposeAsync();
+        }
+        Assert.Equal(0, await SubscribersAsync(runnerClient, channel));
+        var again = new TaskCompletionSource<long>();
+        await using (await feed.SubscribeAsync(sessionId, e => again.TrySetResult(e.Sequence), ct))
+        {
+            await publisher.PublishAsync(sessionId, Events(sessionId, 4), ct);
+            Assert.Equal(4, await again.Task.WaitAsync(TimeSpan.FromSeconds(10), ct));
+        }
+    }
+
+    private static async Task<long> SubscribersAsync(IRedisClient redis, string channel) =>
+        (await redis.ExecuteAsync("PUBSUB", "NUMSUB", channel)).Items[1].AsInteger();
+
     private static List<SessionEvent> Events(string sessionId, params long[] sequences) =>
-        [.. sequences.Select(s => new SessionEvent { Id = Guid.NewGuid().ToString(), SessionId = sessionId, Sequence = s, Type = "text", Role = "assistant", Content = $"token {s}" })];
+        [.. sequences.Select(s => new SessionEvent { Id = Guid.NewGuid().ToString(), SessionId = sessionId, Sequence = s, Type = "text", Role = "assistant", Content = $"token {s}", CreatedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow) })];
 }

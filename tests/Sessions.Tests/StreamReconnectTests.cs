@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using AgentFleet.Hosting.Testing;
 using AgentFleet.Sessions.Tests.Fixtures;
 
 namespace AgentFleet.Sessions.Tests;
@@ -78,5 +79,71 @@ public sealed class StreamReconnectTests(SessionsFixture infrastructure)
         Assert.Equal(11, sequences[0]);
         Assert.Equal(Enumerable.Range(11, sequences.Count).Select(i => (long)i), sequences);
         Assert.Equal("complete", events[^1]["type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task WhileRedisIsDownTheStreamFollowsHistoryAndSaysSoThenReturnsToRedisWithNothingLostOrRepeated()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var redis = await LocalServer.StartRedisAsync(ct);
+        await using var fleet = await Fleet.StartAsync(infrastructure, ct, redis: redis);
+        string[] slowPrinter = ["sh", "-c", "i=0; while [ $i -lt 400 ]; do echo line $i; i=$((i+1)); sleep 0.025; done"];
+        var id = await fleet.StartSessionAsync(new { agent = "command", command = slowPrinter, task = "print 400 lines slowly" }, ct);
+
+        var received = new List<SseEvent>();
+        var notices = new List<(string Source, int At)>();
+        await foreach (var sse in SseClient.ReadAsync(fleet.Http, $"/v1/sessions/{id}/events", null, ct))
+        {
+            if (sse.Id is null)
+            {
+                notices.Add((sse.Json["stream"]!.GetValue<string>(), received.Count));
+                continue;
+            }
+            received.Add(sse);
+            if (received.Count == 30)
+            {
+                await redis.KillAsync();
+            }
+            // Once events have kept coming from PostgreSQL for a while, Redis comes back.
+            if (notices is [.., ("polling", var since)] && received.Count == since + 40)
+            {
+                await redis.RestartAsync(ct);
+            }
+        }
+
+        Assert.Equal(["polling", "redis"], notices.Select(n => n.Source));
+        Assert.True(received.Count > notices[1].At + 40, "events kept arriving after the return to Redis");
+        var sequences = received.Select(e => long.Parse(e.Id!)).ToList();
+        Assert.Equal(Enumerable.Range(1, sequences.Count).Select(i => (long)i), sequences);
+        Assert.Equal(400, received.Count(e => e.Name == "agent:message"));
+        Assert.Equal("agent:complete", received[^1].Name);
+    }
+
+    [Fact]
+    public async Task ManyClientsWatchingOneSessionEachReceiveEveryEventOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var fleet = await Fleet.StartAsync(infrastructure, ct);
+        string[] waitThenPrint = ["sh", "-c", "sleep 2; i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i+1)); done"];
+        var id = await fleet.StartSessionAsync(new { agent = "command", command = waitThenPrint, task = "print 200 lines" }, ct);
+
+        var clients = Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
+        {
+            var events = new List<SseEvent>();
+            await foreach (var sse in SseClient.ReadAsync(fleet.Http, $"/v1/sessions/{id}/events", null, ct))
+            {
+                events.Add(sse);
+            }
+            return events;
+        }, ct)).ToList();
+
+        foreach (var events in await Task.WhenAll(clients))
+        {
+            // Live from Redis for every client: none of them fell back to polling.
+            Assert.DoesNotContain(events, e => e.Id is null);
+            Assert.Equal(Enumerable.Range(1, events.Count).Select(i => i.ToString()), events.Select(e => e.Id));
+            Assert.Equal(200, events.Count(e => e.Name == "agent:message"));
+            Assert.Equal("agent:complete", events[^1].Name);
+        }
     }
 }

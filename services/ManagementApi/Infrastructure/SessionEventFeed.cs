@@ -1,18 +1,101 @@
+using AgentFleet.ManagementApi.Services;
 using AgentFleet.Redis;
 using AgentFleet.SessionRunner.Contracts;
 
 namespace AgentFleet.ManagementApi.Infrastructure;
 
-/// <summary>The live side of a session stream: the event batches SessionRunner publishes, one event at a time, in order.</summary>
+/// <summary>
+/// The live side of session streams: the event batches SessionRunner publishes to Redis. However many clients
+/// of this process watch one session, there is one Redis subscription for it; each batch is parsed once and
+/// each event rendered once (<see cref="StreamedEvent"/>), then handed to every watcher in order.
+/// </summary>
 public sealed class SessionEventFeed(IRedisClient redis)
 {
-    /// <summary>Calls <paramref name="onEvent"/> for each live event until the returned subscription is disposed.</summary>
-    public Task<IAsyncDisposable> SubscribeAsync(string sessionId, Func<SessionEvent, Task> onEvent, CancellationToken cancellationToken = default) =>
-        redis.SubscribeAsync(SessionRunnerGrpc.EventChannel(sessionId), async message =>
+    private readonly Dictionary<string, Topic> _topics = [];
+    // Held only while a session's first watcher subscribes or its last one leaves, never while events flow.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Calls <paramref name="onEvent"/> for each live event until the returned subscription is disposed; the callback must not block.</summary>
+    public async Task<IAsyncDisposable> SubscribeAsync(string sessionId, Action<StreamedEvent> onEvent, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
         {
-            foreach (var sessionEvent in SessionEventBatch.Parser.ParseFrom(message.Payload).Events)
+            if (!_topics.TryGetValue(sessionId, out var topic))
             {
-                await onEvent(sessionEvent);
+                var created = new Topic();
+                created.Subscription = await redis.SubscribeAsync(SessionRunnerGrpc.EventChannel(sessionId), message =>
+                {
+                    created.Publish(SessionEventBatch.Parser.ParseFrom(message.Payload).Events);
+                    return Task.CompletedTask;
+                }, cancellationToken);
+                _topics[sessionId] = topic = created;
             }
-        }, cancellationToken);
+            var watcher = new Watcher(this, sessionId, topic, onEvent);
+            topic.Add(watcher);
+            return watcher;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task RemoveAsync(string sessionId, Topic topic, Watcher watcher)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (topic.Remove(watcher) == 0 && _topics.Remove(sessionId))
+            {
+                await topic.Subscription!.DisposeAsync();
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private sealed class Topic
+    {
+        private volatile Watcher[] _watchers = [];
+
+        public IAsyncDisposable? Subscription { get; set; }
+
+        public void Add(Watcher watcher) => _watchers = [.. _watchers, watcher];
+
+        public int Remove(Watcher watcher)
+        {
+            _watchers = [.. _watchers.Where(w => w != watcher)];
+            return _watchers.Length;
+        }
+
+        public void Publish(IEnumerable<SessionEvent> events)
+        {
+            foreach (var sessionEvent in events)
+            {
+                var streamed = new StreamedEvent(sessionEvent);
+                foreach (var watcher in _watchers)
+                {
+                    watcher.OnEvent(streamed);
+                }
+            }
+        }
+    }
+
+    private sealed class Watcher(SessionEventFeed feed, string sessionId, Topic topic, Action<StreamedEvent> onEvent) : IAsyncDisposable
+    {
+        private int _disposed;
+
+        public Action<StreamedEvent> OnEvent => onEvent;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                await feed.RemoveAsync(sessionId, topic, watcher: this);
+            }
+        }
+    }
 }

@@ -1,7 +1,7 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using AgentFleet.ManagementApi.Model;
 
 namespace AgentFleet.ManagementApi.Services;
 
@@ -9,7 +9,6 @@ namespace AgentFleet.ManagementApi.Services;
 public sealed class SessionEventStreams(SessionStreamer streamer)
 {
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
     /// <summary>
     /// SSE: <c>id:</c> is the sequence, so a browser's automatic reconnect resumes with <c>Last-Event-ID</c>;
@@ -21,27 +20,11 @@ public sealed class SessionEventStreams(SessionStreamer streamer)
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
-        var gate = new SemaphoreSlim(1, 1);
-        async Task WriteAsync(string text)
-        {
-            await gate.WaitAsync(cancellationToken);
-            try
-            {
-                await response.WriteAsync(text, cancellationToken);
-                await response.Body.FlushAsync(cancellationToken);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }
-        await WriteAsync(": stream open\n\n");
-        using var heartbeat = new Timer(_ => _ = WriteAsync(": heartbeat\n\n").ContinueWith(t => _ = t.Exception, TaskScheduler.Default),
+        var sink = new SseSink(response, cancellationToken);
+        await sink.WriteNowAsync(": stream open\n\n"u8.ToArray());
+        using var heartbeat = new Timer(_ => _ = sink.WriteNowAsync(": heartbeat\n\n"u8.ToArray()).AsTask().ContinueWith(t => _ = t.Exception, TaskScheduler.Default),
             null, HeartbeatInterval, HeartbeatInterval);
-        await streamer.StreamAsync(sessionId, after,
-            e => WriteAsync($"id: {e.Sequence}\nevent: {EventView.StreamName(e.Type)}\ndata: {JsonSerializer.Serialize(EventView.From(e), Json)}\n\n"),
-            notice => WriteAsync($"event: agent:status\ndata: {JsonSerializer.Serialize(new { stream = notice.Source, message = notice.Message }, Json)}\n\n"),
-            cancellationToken);
+        await streamer.StreamAsync(sessionId, after, sink, cancellationToken);
     }
 
     /// <summary>WebSocket: one JSON text frame per event (the event itself), notices as <c>{"type":"stream",...}</c>.</summary>
@@ -63,14 +46,9 @@ public sealed class SessionEventStreams(SessionStreamer streamer)
             }
             closed.Cancel();
         }, CancellationToken.None);
-        Task SendAsync(object value) =>
-            socket.SendAsync(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(value, Json)), WebSocketMessageType.Text, true, closed.Token);
         try
         {
-            await streamer.StreamAsync(sessionId, after,
-                e => SendAsync(EventView.From(e)),
-                notice => SendAsync(new { type = "stream", stream = notice.Source, message = notice.Message }),
-                closed.Token);
+            await streamer.StreamAsync(sessionId, after, new WebSocketSink(socket, closed.Token), closed.Token);
             if (socket.State == WebSocketState.Open)
             {
                 await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "session run ended", cancellationToken);
@@ -81,5 +59,67 @@ public sealed class SessionEventStreams(SessionStreamer streamer)
         }
         closed.Cancel();
         await reading;
+    }
+
+    /// <summary>Events are copied into the response's buffer and sent on flush; heartbeats share the writer, so a gate orders them.</summary>
+    private sealed class SseSink(HttpResponse response, CancellationToken cancellationToken) : ISessionStreamSink
+    {
+        private readonly SemaphoreSlim _gate = new(1, 1);
+
+        public async ValueTask WriteEventAsync(StreamedEvent streamedEvent)
+        {
+            await _gate.WaitAsync(cancellationToken);
+            try
+            {
+                response.BodyWriter.Write<byte>(streamedEvent.Sse);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+
+        public ValueTask WriteNoticeAsync(StreamNotice notice) =>
+            WriteNowAsync(Encoding.UTF8.GetBytes($"event: agent:status\ndata: {JsonSerializer.Serialize(new { stream = notice.Source, message = notice.Message }, StreamedEvent.JsonOptions)}\n\n"));
+
+        public async ValueTask FlushAsync()
+        {
+            await _gate.WaitAsync(cancellationToken);
+            try
+            {
+                await response.BodyWriter.FlushAsync(cancellationToken);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+
+        public async ValueTask WriteNowAsync(byte[] frame)
+        {
+            await _gate.WaitAsync(cancellationToken);
+            try
+            {
+                response.BodyWriter.Write<byte>(frame);
+                await response.BodyWriter.FlushAsync(cancellationToken);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+    }
+
+    /// <summary>A WebSocket message is sent whole, so each event goes out as it is written; flushing adds nothing.</summary>
+    private sealed class WebSocketSink(WebSocket socket, CancellationToken cancellationToken) : ISessionStreamSink
+    {
+        public ValueTask WriteEventAsync(StreamedEvent streamedEvent) =>
+            socket.SendAsync(streamedEvent.Json.AsMemory(), WebSocketMessageType.Text, true, cancellationToken);
+
+        public ValueTask WriteNoticeAsync(StreamNotice notice) =>
+            socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(new { type = "stream", stream = notice.Source, message = notice.Message }, StreamedEvent.JsonOptions).AsMemory(),
+                WebSocketMessageType.Text, true, cancellationToken);
+
+        public ValueTask FlushAsync() => ValueTask.CompletedTask;
     }
 }

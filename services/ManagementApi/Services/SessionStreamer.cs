@@ -11,6 +11,19 @@ namespace AgentFleet.ManagementApi.Services;
 public sealed record StreamNotice(string Source, string Message);
 
 /// <summary>
+/// Where a session stream goes. Writes may be buffered; <see cref="FlushAsync"/> comes after each run of
+/// events that were ready together, so a burst costs one network write, not one per event.
+/// </summary>
+public interface ISessionStreamSink
+{
+    ValueTask WriteEventAsync(StreamedEvent streamedEvent);
+
+    ValueTask WriteNoticeAsync(StreamNotice notice);
+
+    ValueTask FlushAsync();
+}
+
+/// <summary>
 /// One client's session stream: history from PostgreSQL, then live events from Redis, deduplicated and
 /// gap-filled by sequence number, so every event arrives once and in order. When Redis is unreachable the
 /// stream polls PostgreSQL instead, says so, and goes back to Redis when it returns. A quiet spell also checks
@@ -23,16 +36,16 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Sends events with a sequence above <paramref name="after"/> until the run ends or the caller goes.</summary>
-    public async Task StreamAsync(Guid sessionId, long after, Func<SessionEvent, Task> onEvent, Func<StreamNotice, Task> onNotice, CancellationToken cancellationToken)
+    public async Task StreamAsync(Guid sessionId, long after, ISessionStreamSink sink, CancellationToken cancellationToken)
     {
-        var live = Channel.CreateBounded<SessionEvent>(new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+        var live = Channel.CreateBounded<StreamedEvent>(new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
         IAsyncDisposable? subscription = await TrySubscribeAsync(sessionId, live, cancellationToken);
         try
         {
             var viaRedis = subscription is not null;
             if (!viaRedis)
             {
-                await onNotice(new StreamNotice("polling", "Live updates are unavailable (Redis unreachable); following the history instead."));
+                await sink.WriteNoticeAsync(new StreamNotice("polling", "Live updates are unavailable (Redis unreachable); following the history instead."));
             }
             var next = after + 1;
             while (true)
@@ -45,10 +58,11 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
                     page = await store.ReadAsync(sessionId, next, PageSize, cancellationToken);
                     foreach (var sessionEvent in page)
                     {
-                        await onEvent(sessionEvent);
+                        await sink.WriteEventAsync(new StreamedEvent(sessionEvent));
                         next = sessionEvent.Sequence + 1;
                         last = sessionEvent;
                     }
+                    await sink.FlushAsync();
                 }
                 while (page.Count == PageSize);
                 // A client that already has the end (it resumes after it) gets nothing more.
@@ -65,23 +79,28 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
                 {
                     while (viaRedis && await live.Reader.WaitToReadAsync(quiet.Token))
                     {
-                        while (live.Reader.TryRead(out var sessionEvent))
+                        while (live.Reader.TryRead(out var streamed))
                         {
-                            if (sessionEvent.Sequence < next)
+                            if (streamed.Sequence < next)
                             {
                                 continue;
                             }
-                            if (sessionEvent.Sequence > next)
+                            if (streamed.Sequence > next)
                             {
+                                await sink.FlushAsync();
                                 goto FillGap;
                             }
-                            await onEvent(sessionEvent);
+                            await sink.WriteEventAsync(streamed);
                             next++;
-                            if (SessionEvents.EndsRun(sessionEvent))
+                            if (streamed.EndsRun)
                             {
+                                await sink.FlushAsync();
                                 return;
                             }
                         }
+                        await sink.FlushAsync();
+                        // Quiet means no live event for a while, not a while since the stream began.
+                        quiet.CancelAfter(viaRedis ? LiveQuiet : PollInterval);
                     }
                     await Task.Delay(Timeout.Infinite, quiet.Token);
                 }
@@ -93,7 +112,7 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
                 if (viaRedis && !redis.IsConnected)
                 {
                     viaRedis = false;
-                    await onNotice(new StreamNotice("polling", "Redis is unreachable; following the history instead."));
+                    await sink.WriteNoticeAsync(new StreamNotice("polling", "Redis is unreachable; following the history instead."));
                 }
                 else if (!viaRedis && redis.IsConnected)
                 {
@@ -101,7 +120,7 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
                     if (subscription is not null)
                     {
                         viaRedis = true;
-                        await onNotice(new StreamNotice("redis", "Live updates are back."));
+                        await sink.WriteNoticeAsync(new StreamNotice("redis", "Live updates are back."));
                     }
                 }
             }
@@ -115,17 +134,13 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
         }
     }
 
-    private async Task<IAsyncDisposable?> TrySubscribeAsync(Guid sessionId, Channel<SessionEvent> live, CancellationToken cancellationToken)
+    private async Task<IAsyncDisposable?> TrySubscribeAsync(Guid sessionId, Channel<StreamedEvent> live, CancellationToken cancellationToken)
     {
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            return await feed.SubscribeAsync(sessionId.ToString(), e =>
-            {
-                live.Writer.TryWrite(e);
-                return Task.CompletedTask;
-            }, timeout.Token);
+            return await feed.SubscribeAsync(sessionId.ToString(), e => live.Writer.TryWrite(e), timeout.Token);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {

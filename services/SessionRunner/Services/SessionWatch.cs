@@ -59,6 +59,8 @@ public sealed class SessionWatch(SessionSupervisor supervisor, SessionEventStore
                             return;
                         }
                     }
+                    // Quiet means no live event for a second, not a second since watching began.
+                    quiet.CancelAfter(TimeSpan.FromSeconds(1));
                 }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -31,14 +31,18 @@ public sealed class Fleet : IAsyncDisposable
 
     public string RunnerRoot { get; private set; } = null!;
 
+    /// <summary>SessionRunner's gRPC endpoint (h2c), for tests of its contract.</summary>
+    public Uri RunnerGrpc { get; private set; } = null!;
+
     public string DatabaseConnectionString => _shared["ConnectionStrings__fleetdb"];
 
-    public static async Task<Fleet> StartAsync(SessionsFixture infrastructure, CancellationToken cancellationToken, int maxConcurrent = 4, double stopGraceSeconds = 10)
+    /// <param name="redis">A Redis of the test's own, for a test that stops it; the shared one otherwise.</param>
+    public static async Task<Fleet> StartAsync(SessionsFixture infrastructure, CancellationToken cancellationToken, int maxConcurrent = 4, double stopGraceSeconds = 10, LocalServer? redis = null)
     {
         var shared = new Dictionary<string, string>
         {
             ["ConnectionStrings__fleetdb"] = await infrastructure.CreateDatabaseAsync(cancellationToken),
-            ["ConnectionStrings__redis"] = infrastructure.Redis.ConnectionString,
+            ["ConnectionStrings__redis"] = (redis ?? infrastructure.Redis).ConnectionString,
         };
         var root = Path.Combine(Path.GetTempPath(), $"fleet-runner-test-{Guid.NewGuid():N}");
         var runnerHttp = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
@@ -57,7 +61,7 @@ public sealed class Fleet : IAsyncDisposable
             // A secret of the runner's own: it must never reach an agent.
             ["FLEET_TEST_SECRET"] = "do-not-leak",
         };
-        var fleet = new Fleet(infrastructure, shared, runner) { RunnerRoot = root };
+        var fleet = new Fleet(infrastructure, shared, runner) { RunnerRoot = root, RunnerGrpc = new Uri(runnerGrpc) };
         fleet.Runner = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "SessionRunner", runner, cancellationToken);
         var apiHttp = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
         fleet.Api = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "ManagementApi", new Dictionary<string, string>(shared)
