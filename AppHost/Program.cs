@@ -15,6 +15,9 @@ var sessionKeySecret = builder.AddParameter("session-key-secret", secret: true);
 var zaiProxy = builder.AddProject<Projects.ZaiProxy>("zai-proxy")
     .WithGrpcEndpoint()
     .WithEnvironment("SessionKeys__Secret", sessionKeySecret)
+    // Upstream__ApiKey (and Upstream__BaseUrl, ...) from the environment; without a key it answers from its simulated model.
+    .WithEnvironmentFromHost("Upstream__")
+    .WithEnvironmentFromHost("CLAUDE_")
     .WithReference(fleetDb).WaitFor(fleetDb)
     .WithHttpHealthCheck("/health");
 

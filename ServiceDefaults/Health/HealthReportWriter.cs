@@ -1,11 +1,13 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace AgentFleet.ServiceDefaults.Health;
 
 /// <summary>
-/// <c>{"status": "Healthy", "totalDurationMs": 1.2, "checks": [{"name", "status", "durationMs", "description", "tags"}]}</c>.
+/// <c>{"status": "Healthy", "totalDurationMs": 1.2, "checks": [{"name", "status", "durationMs", "description", "tags"}]}</c>,
+/// plus whatever the service's <see cref="IHealthDetails"/> adds.
 /// Exception details stay in the logs: a check's description is what the caller sees.
 /// </summary>
 internal static class HealthReportWriter
@@ -13,11 +15,11 @@ internal static class HealthReportWriter
     public static Task WriteAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json; charset=utf-8";
-        var body = new
+        var body = new Dictionary<string, object?>
         {
-            status = report.Status.ToString(),
-            totalDurationMs = Math.Round(report.TotalDuration.TotalMilliseconds, 3),
-            checks = report.Entries.Select(entry => new
+            ["status"] = report.Status.ToString(),
+            ["totalDurationMs"] = Math.Round(report.TotalDuration.TotalMilliseconds, 3),
+            ["checks"] = report.Entries.Select(entry => new
             {
                 name = entry.Key,
                 status = entry.Value.Status.ToString(),
@@ -26,6 +28,10 @@ internal static class HealthReportWriter
                 tags = entry.Value.Tags,
             }),
         };
+        foreach (var (name, value) in context.RequestServices.GetService<IHealthDetails>()?.Describe() ?? [])
+        {
+            body.TryAdd(name, value);
+        }
         return JsonSerializer.SerializeAsync(context.Response.Body, body, HealthJson.Options, context.RequestAborted);
     }
 

@@ -1,4 +1,5 @@
 using AgentFleet.Grpc.Server;
+using AgentFleet.ZaiProxy.Apis;
 using AgentFleet.ZaiProxy.Contracts;
 using AgentFleet.ZaiProxy.Extensions;
 
@@ -9,6 +10,8 @@ builder.AddApplicationServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapGrpcService<ZaiProxyGrpc.ZaiProxyBase>();
+app.MapMessagesApi();
+app.MapChatApi();
 app.Run();
 
 /// <summary>Visible to functional tests through WebApplicationFactory.</summary>

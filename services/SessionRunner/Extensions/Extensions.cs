@@ -1,3 +1,4 @@
+using AgentFleet.ServiceDefaults.Security;
 using AgentFleet.Grpc.Server;
 using AgentFleet.SessionRunner.Agents;
 using AgentFleet.SessionRunner.Contracts;

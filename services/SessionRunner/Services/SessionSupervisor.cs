@@ -1,3 +1,4 @@
+using AgentFleet.ServiceDefaults.Security;
 using System.Collections.Concurrent;
 using AgentFleet.Grpc;
 using AgentFleet.SessionRunner.Agents;

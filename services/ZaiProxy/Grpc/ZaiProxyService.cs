@@ -1,6 +1,30 @@
+using AgentFleet.Grpc;
+using AgentFleet.Grpc.Server;
+using AgentFleet.ZaiProxy.Accounting;
 using AgentFleet.ZaiProxy.Contracts;
+using AgentFleet.ZaiProxy.Pool;
 
 namespace AgentFleet.ZaiProxy.Grpc;
 
-/// <summary>Serves zai_proxy.proto; methods a later issue fills in still answer UNIMPLEMENTED from the base.</summary>
-internal sealed class ZaiProxyService : ZaiProxyGrpc.ZaiProxyBase;
+/// <summary>Serves zai_proxy.proto: the pool's state and usage totals for ManagementApi and operators.</summary>
+internal sealed class ZaiProxyService(WorkerPool pool, PoolHealth health, UsageQueries usage) : ZaiProxyGrpc.ZaiProxyBase
+{
+    public override Task<PoolStatus> GetPoolStatusAsync(PoolStatusRequest request, ServerCallContext context) =>
+        Task.FromResult(new PoolStatus
+        {
+            WorkersSize = pool.Size,
+            WorkersBusy = pool.Busy,
+            QueueLength = pool.QueueLength,
+            QueueMax = pool.MaxQueue,
+            UptimeSeconds = health.UptimeSeconds,
+        });
+
+    public override Task<UsageSummary> GetUsageAsync(UsageQuery request, ServerCallContext context)
+    {
+        if (request.SessionId is { Length: > 0 } id && !Guid.TryParse(id, out _))
+        {
+            throw new RpcException(StatusCode.InvalidArgument, "session_id must be a UUID.");
+        }
+        return usage.SummarizeAsync(request, context.CancellationToken);
+    }
+}

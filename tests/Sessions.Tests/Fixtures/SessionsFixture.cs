@@ -14,19 +14,7 @@ public sealed class SessionsFixture : IAsyncLifetime
     public AnthropicDouble Model { get; private set; } = null!;
 
     /// <summary>The pinned Claude Code CLI that <c>npm ci --prefix tools/agents</c> installs.</summary>
-    public static string ClaudePath
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Aspire.sln")))
-            {
-                directory = directory.Parent;
-            }
-            var path = Path.Combine(directory?.FullName ?? ".", "tools", "agents", "node_modules", ".bin", "claude");
-            return File.Exists(path) ? path : throw new InvalidOperationException($"Claude Code is not installed at {path}: run `npm ci --prefix tools/agents`.");
-        }
-    }
+    public static string ClaudePath => ClaudeCli.Path;
 
     public async ValueTask InitializeAsync()
     {

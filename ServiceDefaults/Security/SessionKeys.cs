@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Configuration;
 
-namespace AgentFleet.SessionRunner.Services;
+namespace AgentFleet.ServiceDefaults.Security;
 
 /// <summary>
 /// The key an agent presents to ZaiProxy: <c>fsk_&lt;session id&gt;_&lt;HMAC&gt;</c>. ZaiProxy, holding the same

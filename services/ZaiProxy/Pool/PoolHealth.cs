@@ -1,0 +1,19 @@
+using System.Diagnostics;
+using AgentFleet.ServiceDefaults.Health;
+
+namespace AgentFleet.ZaiProxy.Pool;
+
+/// <summary><c>/health</c>'s <c>workers</c>, <c>queue</c> and <c>uptime</c> (seconds), as the original design reported them.</summary>
+public sealed class PoolHealth(WorkerPool pool) : IHealthDetails
+{
+    private readonly long _started = Stopwatch.GetTimestamp();
+
+    public double UptimeSeconds => Math.Round(Stopwatch.GetElapsedTime(_started).TotalSeconds, 1);
+
+    public IEnumerable<KeyValuePair<string, object?>> Describe() =>
+    [
+        new("workers", new { size = pool.Size, busy = pool.Busy }),
+        new("queue", new { length = pool.QueueLength, max = pool.MaxQueue }),
+        new("uptime", UptimeSeconds),
+    ];
+}

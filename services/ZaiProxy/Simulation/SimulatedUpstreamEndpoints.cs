@@ -1,0 +1,62 @@
+using AgentFleet.ZaiProxy.Upstream;
+
+namespace AgentFleet.ZaiProxy.Simulation;
+
+/// <summary>
+/// The simulated model served over HTTP on its own, as a stand-in for the real upstream: the benchmark compares
+/// calling it directly with calling it through the proxy, and tests watch what reaches it.
+/// </summary>
+public static class SimulatedUpstreamEndpoints
+{
+    public static IEndpointRouteBuilder MapSimulatedUpstream(this IEndpointRouteBuilder endpoints, SimulatedModel model)
+    {
+        endpoints.MapPost("/v1/messages/count_tokens", async (HttpContext context) =>
+        {
+            var body = await ReadAsync(context.Request);
+            await Results.Json(new { input_tokens = SimulatedModel.CountTokens(body) }).ExecuteAsync(context);
+        });
+        endpoints.MapPost("/v1/messages", async (HttpContext context) =>
+        {
+            var reply = model.Plan(await ReadAsync(context.Request));
+            if (reply.ErrorStatus is { } status)
+            {
+                context.Response.StatusCode = status;
+                await WriteJsonAsync(context, SimulatedStream.ErrorBody(status));
+                return;
+            }
+            if (!reply.Stream)
+            {
+                await WriteJsonAsync(context, await SimulatedStream.MessageAsync(reply, context.RequestAborted));
+                return;
+            }
+            context.Response.ContentType = "text/event-stream";
+            context.Response.Headers.CacheControl = "no-cache";
+            try
+            {
+                await foreach (var frame in SimulatedStream.EventsAsync(reply, context.RequestAborted))
+                {
+                    await context.Response.Body.WriteAsync(frame, context.RequestAborted);
+                    await context.Response.Body.FlushAsync(context.RequestAborted);
+                }
+            }
+            catch (SimulatedCutException)
+            {
+                context.Abort();
+            }
+        });
+        return endpoints;
+    }
+
+    private static async Task<byte[]> ReadAsync(HttpRequest request)
+    {
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
+        return buffer.ToArray();
+    }
+
+    private static Task WriteJsonAsync(HttpContext context, byte[] body)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+}

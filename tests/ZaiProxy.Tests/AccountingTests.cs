@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using AgentFleet.Grpc.Client;
+using AgentFleet.ZaiProxy.Contracts;
+using AgentFleet.ZaiProxy.Tests.Fixtures;
+using Npgsql;
+using static AgentFleet.ZaiProxy.Tests.Fixtures.ProxyClient;
+
+namespace AgentFleet.ZaiProxy.Tests;
+
+/// <summary>Every call's tokens and cost, as the upstream reported them, in usage_records and through GetUsage.</summary>
+public sealed class AccountingTests(ProxyFixture fixture)
+{
+    [Fact]
+    public async Task UsageRowsMatchWhatTheUpstreamReportedForStreamedAndWholeReplies()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (key, sessionId) = ProxyFixture.NewSessionKey();
+        using var http = For(fixture.Relayed, key);
+        long input = 0, output = 0;
+
+        using (var whole = await PostAsync(http, Message("#sim tokens 7"), ct))
+        {
+            var usage = (await JsonAsync(whole, ct))["usage"]!;
+            input += usage["input_tokens"]!.GetValue<long>();
+            output += usage["output_tokens"]!.GetValue<long>();
+        }
+        using (var streamed = await PostAsync(http, Message("#sim tokens 12", stream: true), ct))
+        {
+            var events = await EventsAsync(streamed, ct);
+            input += events.Single(e => e.Name == "message_start").Data["message"]!["usage"]!["input_tokens"]!.GetValue<long>();
+            output += events.Single(e => e.Name == "message_delta").Data["usage"]!["output_tokens"]!.GetValue<long>();
+        }
+        Assert.Equal(19, output);
+
+        var rows = await RowsAsync(sessionId, expected: 2, ct);
+        Assert.Equal(input, rows.Sum(r => r.Input));
+        Assert.Equal(output, rows.Sum(r => r.Output));
+        Assert.All(rows, r =>
+        {
+            Assert.Equal($"session:{sessionId}", r.KeyId);
+            Assert.Equal("claude-sonnet-4-5", r.Model);
+            // Sonnet: $3 per million input tokens, $15 per million output tokens (appsettings.json).
+            Assert.Equal((r.Input * 3m + r.Output * 15m) / 1_000_000m, r.Cost);
+        });
+
+        using var channel = GrpcChannel.Create(fixture.RelayedGrpc);
+        var summary = await new ZaiProxyGrpc.ZaiProxyClient(channel).GetUsageAsync(new UsageQuery { SessionId = sessionId.ToString() }, new CallOptions(CancellationToken: ct));
+        Assert.Equal(2, summary.Calls);
+        Assert.Equal(input, summary.InputTokens);
+        Assert.Equal(output, summary.OutputTokens);
+        Assert.Equal((double)rows.Sum(r => r.Cost), summary.CostUsd, 8);
+        Assert.Equal("claude-sonnet-4-5", Assert.Single(summary.ByModel).Model);
+        var none = await new ZaiProxyGrpc.ZaiProxyClient(channel).GetUsageAsync(new UsageQuery { SessionId = Guid.NewGuid().ToString() }, new CallOptions(CancellationToken: ct));
+        Assert.Equal(0, none.Calls);
+    }
+
+    [Fact]
+    public async Task ChatAnswersWithTheReplyItsTokensAndItsCost()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (key, sessionId) = ProxyFixture.NewSessionKey();
+        using var http = For(fixture.Simulated, key);
+
+        using var response = await http.PostAsJsonAsync("/chat", new { prompt = "summarize this page", maxTokens = 100 }, ct);
+        var chat = await JsonAsync(response, ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("You said: summarize this page", chat["response"]!.GetValue<string>());
+        Assert.Equal(5, chat["tokens"]!["output"]!.GetValue<long>());
+        Assert.True(chat["tokens"]!["input"]!.GetValue<long>() > 0);
+        Assert.True(chat["cost"]!.GetValue<decimal>() > 0);
+        Assert.Single(await RowsAsync(sessionId, expected: 1, ct));
+    }
+
+    [Fact]
+    public async Task ChatRefusesBadInputWithValidationProblems()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (key, _) = ProxyFixture.NewSessionKey();
+        using var http = For(fixture.Simulated, key);
+
+        foreach (var body in new object[] { new { prompt = "" }, new { prompt = "x", timeout = -1 }, new { prompt = "x", maxTokens = 0 } })
+        {
+            using var response = await http.PostAsJsonAsync("/chat", body, ct);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("validation_failed", (await JsonAsync(response, ct))["code"]!.GetValue<string>());
+        }
+        using var anonymous = For(fixture.Simulated);
+        using var refused = await anonymous.PostAsJsonAsync("/chat", new { prompt = "x" }, ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task HealthReportsWorkersQueueAndUptime()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var http = For(fixture.Simulated);
+
+        var health = (await http.GetFromJsonAsync<JsonObject>("/health", ct))!;
+
+        Assert.Equal("Healthy", health["status"]!.GetValue<string>());
+        Assert.Equal(4, health["workers"]!["size"]!.GetValue<int>());
+        Assert.Equal(50, health["queue"]!["max"]!.GetValue<int>());
+        Assert.Equal(0, health["queue"]!["length"]!.GetValue<int>());
+        Assert.True(health["uptime"]!.GetValue<double>() > 0);
+    }
+
+    private sealed record Row(string KeyId, string Model, long Input, long Output, decimal Cost);
+
+    // Rows are written off the request path, so they may land a moment after the reply.
+    private async Task<List<Row>> RowsAsync(Guid sessionId, int expected, CancellationToken ct)
+    {
+        await using var database = NpgsqlDataSource.Create(fixture.DatabaseConnectionString);
+        for (var attempt = 0; ; attempt++)
+        {
+            await using var command = database.CreateCommand("SELECT key_id, model, input_tokens, output_tokens, cost_usd FROM usage_records WHERE session_id = $1");
+            command.Parameters.AddWithValue(sessionId);
+            var rows = new List<Row>();
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    rows.Add(new Row(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetDecimal(4)));
+                }
+            }
+            if (rows.Count >= expected || attempt == 50)
+            {
+                return rows;
+            }
+            await Task.Delay(100, ct);
+        }
+    }
+}
