@@ -2,6 +2,7 @@ using AgentFleet.Grpc.Server;
 using AgentFleet.ZaiProxy.Apis;
 using AgentFleet.ZaiProxy.Contracts;
 using AgentFleet.ZaiProxy.Extensions;
+using AgentFleet.ZaiProxy.Simulation;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -12,6 +13,11 @@ app.MapDefaultEndpoints();
 app.MapGrpcService<ZaiProxyGrpc.ZaiProxyBase>();
 app.MapMessagesApi();
 app.MapChatApi();
+if (app.Configuration.GetValue<bool>("Upstream:ServeSimulator"))
+{
+    // The simulated model on its own, unauthenticated, as a stand-in upstream for benchmarks; off unless asked for.
+    app.MapGroup("/simulated").MapSimulatedUpstream(app.Services.GetRequiredService<SimulatedModel>());
+}
 app.Run();
 
 /// <summary>Visible to functional tests through WebApplicationFactory.</summary>

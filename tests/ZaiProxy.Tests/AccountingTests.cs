@@ -72,6 +72,13 @@ public sealed class AccountingTests(ProxyFixture fixture)
         Assert.True(chat["tokens"]!["input"]!.GetValue<long>() > 0);
         Assert.True(chat["cost"]!.GetValue<decimal>() > 0);
         Assert.Single(await RowsAsync(sessionId, expected: 1, ct));
+
+        var metrics = await http.GetStringAsync("/metrics", ct);
+        foreach (var series in new[] { "zai_proxy_queue_length ", "zai_proxy_workers_busy ", "zai_proxy_tokens_total{kind=\"output\",model=\"claude-sonnet-4-5\"} ",
+            "zai_proxy_cost_total{model=\"claude-sonnet-4-5\"} ", "zai_proxy_upstream_duration_seconds_count{outcome=\"200\"} " })
+        {
+            Assert.Contains(series, metrics);
+        }
     }
 
     [Fact]
