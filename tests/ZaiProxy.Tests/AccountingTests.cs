@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using AgentFleet.Grpc.Client;
 using AgentFleet.ZaiProxy.Contracts;
 using AgentFleet.ZaiProxy.Tests.Fixtures;
-using Npgsql;
 using static AgentFleet.ZaiProxy.Tests.Fixtures.ProxyClient;
 
 namespace AgentFleet.ZaiProxy.Tests;
@@ -34,7 +33,7 @@ public sealed class AccountingTests(ProxyFixture fixture)
         }
         Assert.Equal(19, output);
 
-        var rows = await RowsAsync(sessionId, expected: 2, ct);
+        var rows = await fixture.UsageRowsAsync(sessionId, expected: 2, ct);
         Assert.Equal(input, rows.Sum(r => r.Input));
         Assert.Equal(output, rows.Sum(r => r.Output));
         Assert.All(rows, r =>
@@ -71,7 +70,7 @@ public sealed class AccountingTests(ProxyFixture fixture)
         Assert.Equal(5, chat["tokens"]!["output"]!.GetValue<long>());
         Assert.True(chat["tokens"]!["input"]!.GetValue<long>() > 0);
         Assert.True(chat["cost"]!.GetValue<decimal>() > 0);
-        Assert.Single(await RowsAsync(sessionId, expected: 1, ct));
+        Assert.Single(await fixture.UsageRowsAsync(sessionId, expected: 1, ct));
 
         var metrics = await http.GetStringAsync("/metrics", ct);
         foreach (var series in new[] { "zai_proxy_queue_length ", "zai_proxy_workers_busy ", "zai_proxy_tokens_total{kind=\"output\",model=\"claude-sonnet-4-5\"} ",
@@ -112,31 +111,5 @@ public sealed class AccountingTests(ProxyFixture fixture)
         Assert.Equal(50, health["queue"]!["max"]!.GetValue<int>());
         Assert.Equal(0, health["queue"]!["length"]!.GetValue<int>());
         Assert.True(health["uptime"]!.GetValue<double>() > 0);
-    }
-
-    private sealed record Row(string KeyId, string Model, long Input, long Output, decimal Cost);
-
-    // Rows are written off the request path, so they may land a moment after the reply.
-    private async Task<List<Row>> RowsAsync(Guid sessionId, int expected, CancellationToken ct)
-    {
-        await using var database = NpgsqlDataSource.Create(fixture.DatabaseConnectionString);
-        for (var attempt = 0; ; attempt++)
-        {
-            await using var command = database.CreateCommand("SELECT key_id, model, input_tokens, output_tokens, cost_usd FROM usage_records WHERE session_id = $1");
-            command.Parameters.AddWithValue(sessionId);
-            var rows = new List<Row>();
-            await using (var reader = await command.ExecuteReaderAsync(ct))
-            {
-                while (await reader.ReadAsync(ct))
-                {
-                    rows.Add(new Row(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetDecimal(4)));
-                }
-            }
-            if (rows.Count >= expected || attempt == 50)
-            {
-                return rows;
-            }
-            await Task.Delay(100, ct);
-        }
     }
 }

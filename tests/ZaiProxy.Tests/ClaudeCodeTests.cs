@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using AgentFleet.Hosting.Testing;
 using AgentFleet.ZaiProxy.Tests.Fixtures;
-using Npgsql;
 
 namespace AgentFleet.ZaiProxy.Tests;
 
@@ -46,15 +45,7 @@ public sealed class ClaudeCodeTests(ProxyFixture fixture)
             Assert.StartsWith("Done. The tool said:", result["result"]!.GetValue<string>());
 
             // Both turns (the tool call and the answer after its result) were recorded against the session.
-            await using var database = NpgsqlDataSource.Create(fixture.DatabaseConnectionString);
-            long calls = 0;
-            for (var attempt = 0; attempt < 50 && calls < 2; attempt++)
-            {
-                await Task.Delay(100, ct);
-                await using var command = database.CreateCommand("SELECT count(*) FROM usage_records WHERE session_id = $1 AND output_tokens > 0");
-                command.Parameters.AddWithValue(sessionId);
-                calls = (long)(await command.ExecuteScalarAsync(ct))!;
-            }
+            var calls = (await fixture.UsageRowsAsync(sessionId, expected: 2, ct)).Count(r => r.Output > 0);
             Assert.True(calls >= 2, $"{calls} usage rows");
         }
         finally

@@ -100,7 +100,7 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
                         }
                         await sink.FlushAsync();
                         // Quiet means no live event for a while, not a while since the stream began.
-                        quiet.CancelAfter(viaRedis ? LiveQuiet : PollInterval);
+                        quiet.CancelAfter(LiveQuiet);
                     }
                     await Task.Delay(Timeout.Infinite, quiet.Token);
                 }

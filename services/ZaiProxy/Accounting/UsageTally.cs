@@ -24,11 +24,11 @@ public sealed class UsageTally
     public bool HasUsage { get; private set; }
 
     /// <summary>A whole (non-streamed) reply.</summary>
-    public void ObserveMessage(ReadOnlySpan<byte> json)
+    public void ObserveMessage(byte[] json)
     {
         try
         {
-            using var document = JsonDocument.Parse(json.ToArray());
+            using var document = JsonDocument.Parse(json);
             Read(document.RootElement);
             Completed = true;
         }

@@ -46,10 +46,7 @@ public static class ChatApi
             }
             catch (ProxyFailure failure)
             {
-                if (failure.RetryAfter is { } wait)
-                {
-                    context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString();
-                }
+                AnthropicErrors.SetRetryAfter(context.Response, failure.RetryAfter);
                 throw new ProblemException(failure.Status, failure.Code, "The model call did not complete", failure.Message);
             }
             var reply = JsonNode.Parse(call.Body);

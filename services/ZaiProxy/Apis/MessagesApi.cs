@@ -26,19 +26,12 @@ public static class MessagesApi
             await AnthropicErrors.WriteAsync(context, 401, "unauthorized", "A valid key is required in x-api-key or Authorization: Bearer.");
             return;
         }
-        if (context.Request.ContentLength > MaxBodyBytes)
+        var body = context.Request.ContentLength > MaxBodyBytes ? null : await ReadBoundedAsync(context.Request);
+        if (body is null)
         {
             await AnthropicErrors.WriteAsync(context, 413, "payload_too_large", $"The request body is larger than {MaxBodyBytes / (1024 * 1024)} MB.");
             return;
         }
-        using var buffer = new MemoryStream();
-        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
-        if (buffer.Length > MaxBodyBytes)
-        {
-            await AnthropicErrors.WriteAsync(context, 413, "payload_too_large", $"The request body is larger than {MaxBodyBytes / (1024 * 1024)} MB.");
-            return;
-        }
-        var body = buffer.ToArray();
         bool stream;
         try
         {
@@ -50,5 +43,22 @@ public static class MessagesApi
             return;
         }
         await forwarder.ForwardAsync(context, caller, path, body, stream && path == "/v1/messages");
+    }
+
+    /// <summary>The whole body, or null as soon as it passes the limit (a body without a length is not read on past it).</summary>
+    private static async Task<byte[]?> ReadBoundedAsync(HttpRequest request)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                return null;
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
     }
 }

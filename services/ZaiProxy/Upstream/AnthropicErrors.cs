@@ -39,11 +39,17 @@ public static class AnthropicErrors
         body["code"] = code;
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
+        SetRetryAfter(context.Response, retryAfter);
+        await context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted);
+    }
+
+    /// <summary>Whole seconds, at least one, as <c>Retry-After</c> requires; nothing when there is no wait to suggest.</summary>
+    public static void SetRetryAfter(HttpResponse response, TimeSpan? retryAfter)
+    {
         if (retryAfter is { } wait)
         {
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString();
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString();
         }
-        await context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted);
     }
 
     /// <summary>An <c>error</c> event inside a stream that has started: the status line is long gone.</summary>

@@ -17,17 +17,6 @@ public sealed class CircuitBreaker(int threshold, TimeSpan breakDuration, TimePr
     private DateTimeOffset? _openUntil;
     private bool _trialInFlight;
 
-    public bool IsOpen
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _openUntil is { } until && time.GetUtcNow() < until;
-            }
-        }
-    }
-
     /// <summary>Throws <see cref="CircuitOpenException"/> while open.</summary>
     public void Enter()
     {

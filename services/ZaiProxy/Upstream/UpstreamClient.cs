@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using AgentFleet.ServiceDefaults.Resilience;
 using AgentFleet.ZaiProxy.Options;
 using AgentFleet.ZaiProxy.Telemetry;
 using Microsoft.Extensions.Options;
@@ -19,8 +20,6 @@ public sealed partial class UpstreamClient(HttpClient http, IOptions<UpstreamOpt
 
     private readonly UpstreamOptions _options = options.Value;
     private readonly CircuitBreaker _breaker = new(options.Value.BreakerFailures, TimeSpan.FromSeconds(options.Value.BreakerSeconds), time);
-
-    public bool IsCircuitOpen => _breaker.IsOpen;
 
     /// <summary>The response with its headers read; its body (streamed or not) is the caller's to read and dispose.</summary>
     public async Task<HttpResponseMessage> SendAsync(string path, byte[] body, IHeaderDictionary incoming, CancellationToken cancellationToken)
@@ -59,7 +58,7 @@ public sealed partial class UpstreamClient(HttpClient http, IOptions<UpstreamOpt
                 _breaker.Succeeded();
                 return response;
             }
-            var retryable = status is 429 or 529 or >= 500;
+            var retryable = status is 429 or >= 500;
             if (status >= 500)
             {
                 _breaker.Failed();
@@ -126,15 +125,11 @@ public sealed partial class UpstreamClient(HttpClient http, IOptions<UpstreamOpt
             || text.Contains("spend limit") || text.Contains("spending limit") || text.Contains("quota exceeded");
     }
 
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        if (response.Headers.TryGetValues("retry-after-ms", out var ms) && double.TryParse(ms.FirstOrDefault(), out var millis))
-        {
-            return TimeSpan.FromMilliseconds(millis);
-        }
-        return response.Headers.RetryAfter?.Delta
-            ?? (response.Headers.RetryAfter?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
-    }
+    // Anthropic's retry-after-ms is the finer form of Retry-After; the standard header is read as every client here reads it.
+    private TimeSpan? RetryAfter(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("retry-after-ms", out var ms) && double.TryParse(ms.FirstOrDefault(), out var millis)
+            ? TimeSpan.FromMilliseconds(millis)
+            : TransientHttp.RetryAfter(response, time);
 
     // Exponential with jitter (half to all of the step), so callers retrying together spread out.
     private TimeSpan Backoff(int attempt, TimeSpan? retryAfter)

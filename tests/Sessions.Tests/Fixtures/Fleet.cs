@@ -55,7 +55,7 @@ public sealed class Fleet : IAsyncDisposable
             ["SessionRunner__Root"] = root,
             ["SessionRunner__MaxConcurrent"] = maxConcurrent.ToString(),
             ["SessionRunner__StopGraceSeconds"] = stopGraceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["SessionRunner__Claude__Path"] = SessionsFixture.ClaudePath,
+            ["SessionRunner__Claude__Path"] = ClaudeCli.Path,
             ["SessionRunner__Claude__AnthropicBaseUrl"] = infrastructure.Model.BaseUrl,
             ["SessionKeys__Secret"] = "test-session-key-secret",
             // A secret of the runner's own: it must never reach an agent.

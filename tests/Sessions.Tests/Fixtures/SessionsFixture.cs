@@ -13,9 +13,6 @@ public sealed class SessionsFixture : IAsyncLifetime
 
     public AnthropicDouble Model { get; private set; } = null!;
 
-    /// <summary>The pinned Claude Code CLI that <c>npm ci --prefix tools/agents</c> installs.</summary>
-    public static string ClaudePath => ClaudeCli.Path;
-
     public async ValueTask InitializeAsync()
     {
         var postgres = LocalServer.StartPostgresAsync(CancellationToken.None);

@@ -2,10 +2,14 @@ using AgentFleet.Hosting.Orchestration;
 using AgentFleet.Hosting.Testing;
 using AgentFleet.ServiceDefaults.Security;
 using Microsoft.Extensions.Configuration;
+using Npgsql;
 
 [assembly: AssemblyFixture(typeof(AgentFleet.ZaiProxy.Tests.Fixtures.ProxyFixture))]
 
 namespace AgentFleet.ZaiProxy.Tests.Fixtures;
+
+/// <summary>One row of usage_records as the tests read it.</summary>
+public sealed record UsageRow(string KeyId, string Model, long Input, long Output, decimal Cost);
 
 /// <summary>
 /// A real PostgreSQL, the HTTP test upstream, and ZaiProxy as real processes: <see cref="Simulated"/> answers from its
@@ -66,6 +70,33 @@ public sealed class ProxyFixture : IAsyncLifetime
             ["SessionKeys__Secret"] = Secret,
         };
         return await ServiceProcess.StartAsync(typeof(ProxyFixture).Assembly, "ZaiProxy", environment, cancellationToken);
+    }
+
+    /// <summary>
+    /// The session's rows in usage_records, once at least <paramref name="expected"/> are there (they are written off the
+    /// request path, so they may land a moment after the reply), or whatever is there after five seconds.
+    /// </summary>
+    public async Task<List<UsageRow>> UsageRowsAsync(Guid sessionId, int expected, CancellationToken ct)
+    {
+        await using var database = NpgsqlDataSource.Create(DatabaseConnectionString);
+        for (var attempt = 0; ; attempt++)
+        {
+            await using var command = database.CreateCommand("SELECT key_id, model, input_tokens, output_tokens, cost_usd FROM usage_records WHERE session_id = $1");
+            command.Parameters.AddWithValue(sessionId);
+            var rows = new List<UsageRow>();
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    rows.Add(new UsageRow(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetDecimal(4)));
+                }
+            }
+            if (rows.Count >= expected || attempt == 50)
+            {
+                return rows;
+            }
+            await Task.Delay(100, ct);
+        }
     }
 
     public async ValueTask DisposeAsync()
