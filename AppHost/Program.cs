@@ -10,11 +10,14 @@ var redis = builder.AddRedis("redis");
 var adminKey = builder.AddParameter("management-api-key", secret: true);
 // Signs the per-session keys agents present to ZaiProxy; only the runner and the proxy hold it.
 var sessionKeySecret = builder.AddParameter("session-key-secret", secret: true);
+// Signs the caller identity the gateway forwards; services refuse API requests without it.
+var identitySecret = builder.AddParameter("identity-secret", secret: true);
 
 // Services
 var zaiProxy = builder.AddProject<Projects.ZaiProxy>("zai-proxy")
     .WithGrpcEndpoint()
     .WithEnvironment("SessionKeys__Secret", sessionKeySecret)
+    .WithEnvironment("Identity__Secret", identitySecret)
     // Upstream__ApiKey (and Upstream__BaseUrl, ...) from the environment; without a key it answers from its simulated model.
     .WithEnvironmentFromHost("Upstream__")
     .WithEnvironmentFromHost("CLAUDE_")
@@ -33,16 +36,18 @@ var sessionRunner = builder.AddProject<Projects.SessionRunner>("session-runner")
 var comfyBridge = builder.AddProject<Projects.ComfyBridge>("comfy-bridge")
     .WithGrpcEndpoint()
     .WithReference(fleetDb).WaitFor(fleetDb)
+    .WithEnvironment("Identity__Secret", identitySecret)
     .WithEnvironmentFromHost("ComfyUI__")
     .WithHttpHealthCheck("/health");
 
 var managementApi = builder.AddProject<Projects.ManagementApi>("management-api")
+    .WithGrpcEndpoint()
     .WithReference(fleetDb).WaitFor(fleetDb)
     .WithReference(redis).WaitFor(redis)
     .WithReference(sessionRunner).WaitFor(sessionRunner)
     .WithReference(zaiProxy)
     .WithReference(comfyBridge)
-    .WithEnvironment("MANAGEMENT_API_KEY", adminKey)
+    .WithEnvironment("Identity__Secret", identitySecret)
     .WithHttpHealthCheck("/health");
 
 // Gateway: the one public port
@@ -53,6 +58,10 @@ builder.AddProject<Projects.Gateway>("gateway")
     .WithReference(zaiProxy).WaitFor(zaiProxy)
     .WithReference(comfyBridge).WaitFor(comfyBridge)
     .WithEnvironment("MANAGEMENT_API_KEY", adminKey)
+    .WithEnvironment("Identity__Secret", identitySecret)
+    // Cors__Origins__0, ... and RateLimiting__* from the environment, for deployments that set them.
+    .WithEnvironmentFromHost("Cors__")
+    .WithEnvironmentFromHost("RateLimiting__")
     .WithHttpHealthCheck("/health");
 
 await builder.Build().RunAsync();

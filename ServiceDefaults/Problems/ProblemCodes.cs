@@ -9,6 +9,8 @@ public static class ProblemCodes
     public const string ValidationFailed = "validation_failed";
     public const string Unauthorized = "unauthorized";
     public const string Forbidden = "forbidden";
+    public const string InvalidKey = "invalid_key";
+    public const string InsufficientRole = "insufficient_role";
     public const string NotFound = "not_found";
     public const string MethodNotAllowed = "method_not_allowed";
     public const string Conflict = "conflict";
@@ -18,6 +20,7 @@ public static class ProblemCodes
     public const string InternalError = "internal_error";
     public const string Unavailable = "service_unavailable";
     public const string Timeout = "timeout";
+    public const string BadGateway = "bad_gateway";
 
     /// <summary>The code a status gets when the code that produced it named none.</summary>
     public static string ForStatus(int status) => status switch
@@ -32,6 +35,7 @@ public static class ProblemCodes
         StatusCodes.Status415UnsupportedMediaType => UnsupportedMediaType,
         StatusCodes.Status422UnprocessableEntity => ValidationFailed,
         StatusCodes.Status429TooManyRequests => RateLimited,
+        StatusCodes.Status502BadGateway => BadGateway,
         StatusCodes.Status503ServiceUnavailable => Unavailable,
         StatusCodes.Status504GatewayTimeout => Timeout,
         >= 500 => InternalError,

@@ -32,8 +32,8 @@ public sealed class SessionsScenario : IScenario
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
             ["SessionRunner__Root"] = root,
         });
-        await using var api = await StartAsync("ManagementApi", new(shared) { ["services__session-runner__grpc__0"] = runnerGrpc });
-        using var http = new HttpClient { BaseAddress = new Uri(api.HttpUrl), Timeout = Timeout.InfiniteTimeSpan };
+        await using var api = await StartAsync("ManagementApi", new(shared) { ["services__session-runner__grpc__0"] = runnerGrpc, ["Identity__Secret"] = BenchIdentity.Secret });
+        using var http = new HttpClient(BenchIdentity.AdminHandler()) { BaseAddress = new Uri(api.HttpUrl), Timeout = Timeout.InfiniteTimeSpan };
 
         var pipe = await BarePipeAsync(events);
         Console.WriteLine($"{"bare pipe (baseline)",-30} {pipe,10:N0} lines/s");

@@ -1,4 +1,14 @@
+using AgentFleet.Gateway.Auth;
+using AgentFleet.Gateway.Configuration;
+using AgentFleet.Gateway.Forwarding;
+using AgentFleet.Gateway.RateLimiting;
+using AgentFleet.Gateway.Telemetry;
+using AgentFleet.Grpc.Client;
+using AgentFleet.ManagementApi.Contracts;
 using AgentFleet.ServiceDefaults.Data;
+using AgentFleet.ServiceDefaults.Security;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 
 namespace AgentFleet.Gateway.Extensions;
 
@@ -8,6 +18,72 @@ internal static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        var configuration = builder.Configuration;
+        // Checked now, all at once: the gateway does not start on a configuration that would leave a door open.
+        var routes = GatewayConfigLoader.Load(configuration);
+        if (configuration["Identity:Secret"] is not { Length: > 0 })
+        {
+            throw new InvalidOperationException("Identity:Secret is not set: the gateway signs callers' identities with the secret the services share (Identity__Secret).");
+        }
+        if (configuration["MANAGEMENT_API_KEY"] is not { Length: > 0 })
+        {
+            throw new InvalidOperationException("MANAGEMENT_API_KEY is not set: it is the admin key, with which the other keys are made.");
+        }
+
         builder.AddRedisClient("redis");
+        builder.Services.AddSingleton(routes);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<GatewayMetrics>();
+        builder.Services.AddIdentitySigner();
+
+        builder.Services.AddSingleton(services =>
+            new ManagementApiGrpc.ManagementApiClient(GrpcChannel.ForService(services.GetRequiredService<IConfiguration>(), "management-api")));
+        builder.Services.AddSingleton<ApiKeyResolver>();
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddGatewayAuthorization();
+        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+
+        builder.Services.Configure<RateLimitingConfig>(configuration.GetSection(RateLimitingConfig.Section));
+        builder.Services.AddSingleton<RedisTokenBucket>();
+        builder.Services.AddSingleton<LocalTokenBuckets>();
+        builder.Services.AddSingleton<GatewayRateLimiter>();
+
+        builder.Services.AddSingleton(new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = System.Net.DecompressionMethods.None,
+            UseCookies = false,
+            EnableMultipleHttp2Connections = true,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+            MaxConnectionsPerServer = int.MaxValue,
+        }, disposeHandler: true));
+        builder.Services.AddSingleton<UpgradeForwarder>();
+        builder.Services.AddSingleton<HttpForwarder>();
+
+        if (configuration.GetSection("Cors:Origins").Get<string[]>() is { Length: > 0 } origins)
+        {
+            builder.Services.AddCors(options => options.AddDefaultPolicy(policy => policy
+                .WithOrigins(origins).AllowAnyHeader().AllowAnyMethod().AllowCredentials()
+                .WithExposedHeaders("Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "Location")));
+        }
+    }
+
+    /// <summary>CORS before routing: a preflight is answered here and never reaches authentication or the limiter.</summary>
+    public static WebApplication UseGatewayCors(this WebApplication app)
+    {
+        if (app.Configuration.GetSection("Cors:Origins").Get<string[]>() is { Length: > 0 })
+        {
+            app.UseCors();
+        }
+        return app;
+    }
+
+    public static WebApplication UseGatewayRateLimiting(this WebApplication app)
+    {
+        app.UseMiddleware<RateLimitMiddleware>();
+        return app;
     }
 }

@@ -1,6 +1,7 @@
 using AgentFleet.Grpc.Server;
 using AgentFleet.ComfyBridge.Contracts;
 using AgentFleet.ComfyBridge.Extensions;
+using AgentFleet.ServiceDefaults.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -8,6 +9,8 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.UseCallerIdentity();
+app.MapOpenApi();
 app.MapGrpcService<ComfyBridgeGrpc.ComfyBridgeBase>();
 app.Run();
 

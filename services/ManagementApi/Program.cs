@@ -1,5 +1,8 @@
+using AgentFleet.Grpc.Server;
 using AgentFleet.ManagementApi.Apis;
+using AgentFleet.ManagementApi.Contracts;
 using AgentFleet.ManagementApi.Extensions;
+using AgentFleet.ServiceDefaults.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -7,9 +10,13 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.UseCallerIdentity();
 app.UseWebSockets();
+app.MapOpenApi();
 app.MapSessionsApi();
 app.MapStatusApi();
+app.MapKeysApi();
+app.MapGrpcService<ManagementApiGrpc.ManagementApiBase>();
 app.Run();
 
 /// <summary>Visible to functional tests through WebApplicationFactory.</summary>

@@ -11,6 +11,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapGrpcService<ZaiProxyGrpc.ZaiProxyBase>();
+app.MapOpenApi();
 app.MapMessagesApi();
 app.MapChatApi();
 if (app.Configuration.GetValue<bool>("Upstream:ServeSimulator"))

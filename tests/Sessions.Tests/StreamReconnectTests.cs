@@ -55,7 +55,9 @@ public sealed class StreamReconnectTests(SessionsFixture infrastructure)
         await fleet.WaitForAsync(id, s => s["lastSequence"]!.GetValue<long>() > 20, ct);
 
         using var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new Uri($"ws://{fleet.Http.BaseAddress!.Authority}/v1/sessions/{id}/ws?since=10"), ct);
+        var uri = new Uri($"ws://{fleet.Http.BaseAddress!.Authority}/v1/sessions/{id}/ws?since=10");
+        Fleet.Sign(socket, uri);
+        await socket.ConnectAsync(uri, ct);
         var events = new List<JsonObject>();
         var buffer = new byte[64 * 1024];
         while (true)

@@ -2,6 +2,7 @@ using AgentFleet.Grpc.Server;
 using AgentFleet.ComfyBridge.Contracts;
 using AgentFleet.ComfyBridge.Grpc;
 using AgentFleet.ServiceDefaults.Data;
+using AgentFleet.ServiceDefaults.Security;
 
 namespace AgentFleet.ComfyBridge.Extensions;
 
@@ -15,5 +16,7 @@ internal static class Extensions
         builder.Services.AddScoped<ComfyBridgeGrpc.ComfyBridgeBase, ComfyBridgeService>();
         builder.AddNpgsqlDataSource("fleetdb");
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
+        builder.Services.AddIdentitySigner();
+        builder.Services.AddOpenApi();
     }
 }

@@ -3,6 +3,7 @@ using AgentFleet.Grpc.Client;
 using AgentFleet.ManagementApi.Model;
 using AgentFleet.ManagementApi.Services;
 using AgentFleet.ServiceDefaults.Problems;
+using AgentFleet.ServiceDefaults.Security;
 using AgentFleet.SessionRunner.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -33,9 +34,10 @@ public static class SessionsApi
 
     public static async Task<Accepted<SessionCreated>> CreateSession(CreateSessionRequest request, [AsParameters] SessionServices services, CancellationToken cancellationToken)
     {
+        KeysApi.RequireRole(services.Caller, CallerRole.Operator);
         Validate(request);
         var id = Guid.NewGuid();
-        await services.Sessions.InsertAsync(id, request, cancellationToken);
+        await services.Sessions.InsertAsync(id, request, services.Caller, cancellationToken);
         var start = new StartSessionRequest
         {
             SessionId = id.ToString(),
@@ -70,7 +72,7 @@ public static class SessionsApi
         {
             throw Invalid("limit must be 1 to 500 and offset 0 or more.");
         }
-        return TypedResults.Ok(await services.Sessions.ListAsync(status, size, offset ?? 0, cancellationToken));
+        return TypedResults.Ok(await services.Sessions.ListAsync(status, services.OwnerFilter, size, offset ?? 0, cancellationToken));
     }
 
     public static async Task<Ok<SessionView>> GetSession(string id, [AsParameters] SessionServices services, CancellationToken cancellationToken)
@@ -162,6 +164,7 @@ public static class SessionsApi
     private static async Task<Ok<SessionView>> ControlAsync(string id, SessionServices services,
         Func<SessionRunnerGrpc.SessionRunnerClient, string, CallOptions, Task<SessionInfo>> call, CancellationToken cancellationToken)
     {
+        KeysApi.RequireRole(services.Caller, CallerRole.Operator);
         var view = await FindAsync(id, services, cancellationToken);
         var info = await RunnerErrors.CallAsync(() => call(services.Runner, view.SessionId.ToString(),
             new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30), CancellationToken: cancellationToken)));
@@ -175,7 +178,8 @@ public static class SessionsApi
         {
             throw Invalid($"'{id}' is not a session id (a UUID).");
         }
-        return await services.Sessions.FindAsync(sessionId, cancellationToken)
+        // Someone else's session is as absent as one that never was: its existence is not theirs to learn.
+        return await services.Sessions.FindAsync(sessionId, services.OwnerFilter, cancellationToken)
             ?? throw new ProblemException(StatusCodes.Status404NotFound, ProblemCodes.NotFound, "No such session.", $"Session {sessionId} does not exist.");
     }
 

@@ -1,7 +1,11 @@
 using AgentFleet.Grpc.Client;
+using AgentFleet.Grpc.Server;
+using AgentFleet.ManagementApi.Contracts;
+using AgentFleet.ManagementApi.Grpc;
 using AgentFleet.ManagementApi.Infrastructure;
 using AgentFleet.ManagementApi.Services;
 using AgentFleet.ServiceDefaults.Data;
+using AgentFleet.ServiceDefaults.Security;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Infrastructure;
 
@@ -17,8 +21,13 @@ internal static class Extensions
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
         builder.AddRedisClient("redis");
         builder.Services.AddHttpClient();
+        builder.Services.AddOpenApi();
+        builder.Services.AddIdentitySigner();
+        builder.Services.AddGrpcServer();
+        builder.Services.AddScoped<ManagementApiGrpc.ManagementApiBase, ManagementApiService>();
         builder.Services.AddSingleton(services =>
             new SessionRunnerGrpc.SessionRunnerClient(GrpcChannel.ForService(services.GetRequiredService<IConfiguration>(), "session-runner")));
+        builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<SessionEventFeed>();
         builder.Services.AddSingleton<SessionEventStore>();
         builder.Services.AddSingleton<SessionRepository>();

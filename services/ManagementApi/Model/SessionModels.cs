@@ -15,6 +15,7 @@ public sealed record SessionUsage(long InputTokens, long OutputTokens, long Cach
 
 public sealed record SessionView(
     Guid SessionId,
+    string Owner,
     string Agent,
     string Task,
     string? Provider,

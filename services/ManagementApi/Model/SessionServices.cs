@@ -1,13 +1,19 @@
 using AgentFleet.ManagementApi.Services;
+using AgentFleet.ServiceDefaults.Security;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Infrastructure;
 
 namespace AgentFleet.ManagementApi.Model;
 
-/// <summary>What the session endpoints depend on, as one [AsParameters] record.</summary>
+/// <summary>What the session endpoints depend on, as one [AsParameters] record, with the caller the gateway vouched for.</summary>
 public sealed record SessionServices(
+    CallerIdentity Caller,
     SessionRepository Sessions,
     SessionEventStore Events,
     SessionEventStreams Streams,
     SessionRunnerGrpc.SessionRunnerClient Runner,
-    ILogger<SessionServices> Logger);
+    ILogger<SessionServices> Logger)
+{
+    /// <summary>The owner whose sessions the caller reaches; null for an admin, who reaches all.</summary>
+    public string? OwnerFilter => Caller.IsAdmin ? null : Caller.Owner;
+}

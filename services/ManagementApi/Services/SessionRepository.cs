@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using AgentFleet.ManagementApi.Model;
+using AgentFleet.ServiceDefaults.Security;
 using Npgsql;
 
 namespace AgentFleet.ManagementApi.Services;
@@ -13,7 +14,7 @@ public sealed class SessionRepository(NpgsqlDataSource dataSource)
     private const string Select =
         """
         SELECT s.id, s.agent, s.task, s.provider, s.model, coalesce(l.metadata->>'sessionStatus', s.status) AS status,
-               s.created_at, l.metadata, coalesce((SELECT max(seq) FROM session_events e WHERE e.session_id = s.id), 0)
+               s.created_at, l.metadata, coalesce((SELECT max(seq) FROM session_events e WHERE e.session_id = s.id), 0), s.owner
         FROM sessions s
         LEFT JOIN LATERAL (
             SELECT metadata FROM session_events e
@@ -21,14 +22,16 @@ public sealed class SessionRepository(NpgsqlDataSource dataSource)
             ORDER BY e.seq DESC LIMIT 1) l ON true
         """;
 
-    public async Task InsertAsync(Guid id, CreateSessionRequest request, CancellationToken cancellationToken)
+    public async Task InsertAsync(Guid id, CreateSessionRequest request, CallerIdentity caller, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
-            INSERT INTO sessions (id, agent, task, provider, model, status, timeout_seconds, budget_usd)
-            VALUES (@id, @agent, @task, @provider, @model, 'queued', @timeout, @budget)
+            INSERT INTO sessions (id, agent, task, provider, model, status, timeout_seconds, budget_usd, owner, created_by_key)
+            VALUES (@id, @agent, @task, @provider, @model, 'queued', @timeout, @budget, @owner, @key)
             """);
         command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("owner", caller.Owner);
+        command.Parameters.AddWithValue("key", caller.KeyId);
         command.Parameters.AddWithValue("agent", request.Agent!);
         command.Parameters.AddWithValue("task", request.Task!);
         command.Parameters.AddWithValue("provider", (object?)request.Provider ?? DBNull.Value);
@@ -54,40 +57,44 @@ public sealed class SessionRepository(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<SessionView?> FindAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>The session, if it exists and <paramref name="owner"/> (null: anyone) owns it.</summary>
+    public async Task<SessionView?> FindAsync(Guid id, string? owner, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"{Select} WHERE s.id = @id");
+        await using var command = dataSource.CreateCommand($"{Select} WHERE s.id = @id AND (@owner::text IS NULL OR s.owner = @owner)");
         command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("owner", (object?)owner ?? DBNull.Value);
         var views = await ReadAsync(command, cancellationToken);
         return views.Count == 0 ? null : views[0] with { Usage = await UsageAsync(id, cancellationToken) };
     }
 
-    public async Task<SessionPage> ListAsync(string? status, int limit, int offset, CancellationToken cancellationToken)
+    public async Task<SessionPage> ListAsync(string? status, string? owner, int limit, int offset, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            $"SELECT *, count(*) OVER () FROM ({Select} {StatusFilter(status)}) page ORDER BY created_at DESC, id LIMIT @limit OFFSET @offset");
+            $"SELECT *, count(*) OVER () FROM ({Select} {Filter(status)}) page ORDER BY created_at DESC, id LIMIT @limit OFFSET @offset");
         command.Parameters.AddWithValue("status", (object?)status ?? DBNull.Value);
+        command.Parameters.AddWithValue("owner", (object?)owner ?? DBNull.Value);
         command.Parameters.AddWithValue("limit", limit);
         command.Parameters.AddWithValue("offset", offset);
         var total = 0;
-        var views = await ReadAsync(command, cancellationToken, reader => total = (int)reader.GetInt64(9));
+        var views = await ReadAsync(command, cancellationToken, reader => total = (int)reader.GetInt64(10));
         if (views.Count == 0 && offset > 0)
         {
-            total = await CountAsync(status, cancellationToken);
+            total = await CountAsync(status, owner, cancellationToken);
         }
         return new SessionPage(views, total, limit, offset);
     }
 
-    private async Task<int> CountAsync(string? status, CancellationToken cancellationToken)
+    private async Task<int> CountAsync(string? status, string? owner, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM ({Select} {StatusFilter(status)}) page");
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM ({Select} {Filter(status)}) page");
         command.Parameters.AddWithValue("status", (object?)status ?? DBNull.Value);
+        command.Parameters.AddWithValue("owner", (object?)owner ?? DBNull.Value);
         return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     // The current status is the latest lifecycle event's, else the row's own (a session the runner never numbered).
-    private static string StatusFilter(string? status) =>
-        status is null ? "" : "WHERE coalesce(l.metadata->>'sessionStatus', s.status) = @status";
+    private static string Filter(string? status) =>
+        "WHERE (@owner::text IS NULL OR s.owner = @owner)" + (status is null ? "" : " AND coalesce(l.metadata->>'sessionStatus', s.status) = @status");
 
     /// <summary>Token totals from the session's usage events (one per model call).</summary>
     private async Task<SessionUsage> UsageAsync(Guid id, CancellationToken cancellationToken)
@@ -113,7 +120,7 @@ public sealed class SessionRepository(NpgsqlDataSource dataSource)
             var id = reader.GetGuid(0);
             var snapshot = reader.IsDBNull(7) ? null : JsonNode.Parse(reader.GetString(7));
             views.Add(new SessionView(
-                id, reader.GetString(1), reader.GetString(2),
+                id, reader.GetString(9), reader.GetString(1), reader.GetString(2),
                 reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4),
                 reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6),
                 snapshot?["startedAt"]?.GetValue<DateTimeOffset>(), snapshot?["endedAt"]?.GetValue<DateTimeOffset>(),

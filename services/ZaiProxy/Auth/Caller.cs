@@ -6,13 +6,18 @@ namespace AgentFleet.ZaiProxy.Auth;
 public sealed record Caller(string KeyId, Guid? SessionId);
 
 /// <summary>
-/// Reads the caller's key the way Anthropic clients send it, <c>x-api-key</c> or <c>Authorization: Bearer</c>, and
-/// accepts the per-session keys SessionRunner issues (checked against the shared secret, no lookup).
+/// Two kinds of caller: a request the gateway forwarded, carrying its signed identity (a fleet API key); and an agent
+/// calling directly with the per-session key SessionRunner issued, read the way Anthropic clients send it,
+/// <c>x-api-key</c> or <c>Authorization: Bearer</c> (checked against the shared secret, no lookup).
 /// </summary>
-public sealed class CallerAuthentication(SessionKeys sessionKeys)
+public sealed class CallerAuthentication(SessionKeys sessionKeys, IdentitySigner identities)
 {
     public Caller? Authenticate(HttpRequest request)
     {
+        if (identities.Verify(request) is { } identity)
+        {
+            return new Caller(identity.KeyId, null);
+        }
         var key = request.Headers["x-api-key"].ToString();
         if (key.Length == 0 && request.Headers.Authorization.ToString() is { } authorization
             && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))

@@ -34,7 +34,9 @@ internal static class Extensions
         });
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SessionKeys>();
+        builder.Services.AddIdentitySigner();
         builder.Services.AddSingleton<CallerAuthentication>();
+        builder.Services.AddOpenApi();
         builder.Services.AddSingleton<WorkerPool>();
         builder.Services.AddSingleton<PoolHealth>();
         builder.Services.AddSingleton<IHealthDetails>(services => services.GetRequiredService<PoolHealth>());

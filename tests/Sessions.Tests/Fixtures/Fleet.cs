@@ -2,7 +2,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentFleet.Hosting.Orchestration;
+using System.Net.WebSockets;
 using AgentFleet.Hosting.Testing;
+using AgentFleet.ServiceDefaults.Security;
 
 namespace AgentFleet.Sessions.Tests.Fixtures;
 
@@ -69,8 +71,10 @@ public sealed class Fleet : IAsyncDisposable
             ["Kestrel__Endpoints__http__Url"] = apiHttp,
             ["services__session-runner__grpc__0"] = runnerGrpc,
             ["services__session-runner__http__0"] = runnerHttp,
+            ["Identity__Secret"] = IdentitySecret,
         }, cancellationToken);
-        fleet.Http = new HttpClient { BaseAddress = new Uri(apiHttp), Timeout = TimeSpan.FromSeconds(60) };
+        // As the gateway would forward them: signed, as the admin.
+        fleet.Http = new HttpClient(new SignedIdentityHandler(Signer, Admin)) { BaseAddress = new Uri(apiHttp), Timeout = TimeSpan.FromSeconds(60) };
         return fleet;
     }
 
@@ -136,6 +140,16 @@ public sealed class Fleet : IAsyncDisposable
         {
         }
     }
+
+    /// <summary>Signs a WebSocket handshake to <paramref name="uri"/> as the admin, as the gateway would.</summary>
+    public static void Sign(ClientWebSocket socket, Uri uri) =>
+        Signer.Sign(Admin, "GET", uri.AbsolutePath, socket.Options.SetRequestHeader);
+
+    public const string IdentitySecret = "test-identity-secret";
+
+    private static readonly IdentitySigner Signer = new(IdentitySecret);
+
+    private static readonly CallerIdentity Admin = new("admin", "admin", CallerRole.Admin);
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 }

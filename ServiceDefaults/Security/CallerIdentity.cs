@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Http;
+
+namespace AgentFleet.ServiceDefaults.Security;
+
+/// <summary>What a key may do. Higher includes lower: an operator may do what a viewer may.</summary>
+public enum CallerRole
+{
+    Viewer = 1,
+    Operator = 2,
+    Admin = 3,
+}
+
+/// <summary>
+/// Who is calling, as the gateway vouches for it: the key's id, the owner whose resources the key reaches, and its role.
+/// Handlers take it as a parameter; <see cref="CallerIdentityMiddleware"/> has already refused requests without one.
+/// </summary>
+public sealed record CallerIdentity(string KeyId, string Owner, CallerRole Role)
+{
+    public bool IsAdmin => Role == CallerRole.Admin;
+
+    public bool IsAtLeast(CallerRole role) => Role >= role;
+
+    /// <summary>Admins reach everything; everyone else only what was created under their own owner.</summary>
+    public bool Owns(string? owner) => IsAdmin || string.Equals(owner, Owner, StringComparison.Ordinal);
+
+    public static string RoleName(CallerRole role) => role switch
+    {
+        CallerRole.Admin => "admin",
+        CallerRole.Operator => "operator",
+        _ => "viewer",
+    };
+
+    public static bool TryParseRole(string? value, out CallerRole role)
+    {
+        role = value switch
+        {
+            "admin" => CallerRole.Admin,
+            "operator" => CallerRole.Operator,
+            "viewer" => CallerRole.Viewer,
+            _ => 0,
+        };
+        return role != 0;
+    }
+
+    /// <summary>Minimal API binding: the identity the middleware verified for this request.</summary>
+    public static ValueTask<CallerIdentity?> BindAsync(HttpContext context) =>
+        ValueTask.FromResult(context.Features.Get<CallerIdentity>());
+}

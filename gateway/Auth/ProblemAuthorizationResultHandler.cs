@@ -1,0 +1,55 @@
+using AgentFleet.Gateway.Telemetry;
+using AgentFleet.ServiceDefaults.Problems;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Mvc;
+
+namespace AgentFleet.Gateway.Auth;
+
+/// <summary>
+/// Refusals as ProblemDetails: 401 <c>unauthorized</c> with no key, 403 <c>invalid_key</c> for an unknown or revoked
+/// one, 403 <c>insufficient_role</c> for a role below the route's, 503 when the key could not be checked.
+/// </summary>
+public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService problems, GatewayMetrics metrics) : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
+    {
+        if (result.Succeeded)
+        {
+            await _default.HandleAsync(next, context, policy, result);
+            return;
+        }
+        var failure = context.Features.Get<KeyFailureFeature>()?.Failure;
+        var (status, code, title, detail) = (result.Challenged, failure) switch
+        {
+            (true, KeyFailure.Unavailable) => (StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable, "The key could not be checked.",
+                "The service that holds the API keys did not answer; try again shortly."),
+            (true, KeyFailure.Invalid) => (StatusCodes.Status403Forbidden, ProblemCodes.InvalidKey, "The API key is not valid.",
+                "The key is unknown or has been revoked."),
+            (true, _) => (StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, "An API key is required.",
+                "Send your key as Authorization: Bearer <key> or X-API-Key: <key>."),
+            _ => (StatusCodes.Status403Forbidden, ProblemCodes.InsufficientRole, "The key's role does not allow this.",
+                $"This route needs the {policy.Requirements.OfType<Microsoft.AspNetCore.Authorization.Infrastructure.RolesAuthorizationRequirement>().FirstOrDefault()?.AllowedRoles.First() ?? "a valid"} role or higher."),
+        };
+        if (failure is null)
+        {
+            metrics.AuthFailed(status == StatusCodes.Status401Unauthorized ? "missing" : "role");
+        }
+        else if (failure == KeyFailure.Invalid)
+        {
+            metrics.AuthFailed("invalid");
+        }
+        context.Response.StatusCode = status;
+        if (status == StatusCodes.Status401Unauthorized)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+        }
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail, Extensions = { ["code"] = code } },
+        });
+    }
+}

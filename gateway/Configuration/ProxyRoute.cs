@@ -1,0 +1,34 @@
+namespace AgentFleet.Gateway.Configuration;
+
+/// <summary>A route after validation: everything it names has been found.</summary>
+public sealed record ProxyRoute(
+    string Id,
+    string Pattern,
+    IReadOnlyList<string> Methods,
+    ProxyCluster Cluster,
+    string AuthorizationPolicy,
+    RateLimitPolicy? RateLimit,
+    TimeSpan Timeout,
+    long? MaxRequestBodySize,
+    string? PathRemovePrefix);
+
+/// <summary>A cluster after validation: its destinations as addresses, taken in turn.</summary>
+public sealed class ProxyCluster(string id, IReadOnlyList<Uri> destinations, Version version)
+{
+    private int _next = -1;
+
+    public string Id { get; } = id;
+
+    public IReadOnlyList<Uri> Destinations { get; } = destinations;
+
+    public Version Version { get; } = version;
+
+    public Uri NextDestination() =>
+        Destinations.Count == 1 ? Destinations[0] : Destinations[(int)((uint)Interlocked.Increment(ref _next) % (uint)Destinations.Count)];
+}
+
+/// <summary>A token bucket: <see cref="PermitLimit"/> requests, refilled evenly over <see cref="Window"/>.</summary>
+public sealed record RateLimitPolicy(string Name, int PermitLimit, TimeSpan Window)
+{
+    public double TokensPerMillisecond => PermitLimit / Window.TotalMilliseconds;
+}

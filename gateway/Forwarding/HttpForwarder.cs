@@ -1,0 +1,192 @@
+using System.Buffers;
+using AgentFleet.Gateway.Configuration;
+using AgentFleet.Gateway.Telemetry;
+using AgentFleet.ServiceDefaults.Problems;
+using AgentFleet.ServiceDefaults.Security;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace AgentFleet.Gateway.Forwarding;
+
+/// <summary>
+/// Forwards one request to its route's cluster and streams the answer back: bodies are copied as they arrive in
+/// both directions (never buffered whole), so SSE events, long downloads and uploads pass through at once and in
+/// flat memory. A client that goes away cancels the upstream call. Connect failures are 502 and an upstream that
+/// does not answer in the route's timeout is 504, both as ProblemDetails, as long as nothing was sent yet.
+/// </summary>
+public sealed partial class HttpForwarder(
+    HttpMessageInvoker invoker, IdentitySigner signer, UpgradeForwarder upgrades, IProblemDetailsService problems, GatewayMetrics metrics, ILogger<HttpForwarder> logger)
+{
+    private const int BufferSize = 64 * 1024;
+
+    public async Task ForwardAsync(HttpContext context, ProxyRoute route)
+    {
+        if (!ApplyBodyLimit(context, route))
+        {
+            await FailAsync(context, route, StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large.",
+                $"This route accepts at most {route.MaxRequestBodySize} bytes.", "body_too_large");
+            return;
+        }
+        var destination = route.Cluster.NextDestination();
+        var target = Target(destination, context.Request, route);
+        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), target);
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } && context.Request.Headers.Upgrade.Count > 0;
+        if (upgrade)
+        {
+            await upgrades.ForwardAsync(context, route, request, Sign);
+            return;
+        }
+        request.Version = route.Cluster.Version;
+        request.VersionPolicy = route.Cluster.Version.Major >= 2 ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower;
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
+        {
+            request.Content = new StreamContent(context.Request.Body, BufferSize);
+        }
+        ProxyHeaders.CopyRequestHeaders(context, request);
+        Sign(context, request);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(route.Timeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await invoker.SendAsync(request, timeout.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or BadHttpRequestException or IOException)
+        {
+            await SendFailedAsync(context, route, destination, e, timedOut: timeout.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested);
+            return;
+        }
+        using (response)
+        {
+            // The timeout was for the answer to begin; a stream then runs as long as both ends want it.
+            timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+            context.Response.StatusCode = (int)response.StatusCode;
+            ProxyHeaders.CopyResponseHeaders(response, context.Response);
+            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            await CopyBodyAsync(context, route, response, timeout.Token);
+        }
+    }
+
+    private async Task CopyBodyAsync(HttpContext context, ProxyRoute route, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            int read;
+            while ((read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken)) > 0)
+            {
+                await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                // Each chunk goes out as it came: an SSE event must not wait for the next one.
+                await context.Response.Body.FlushAsync(cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
+        {
+            if (!context.RequestAborted.IsCancellationRequested)
+            {
+                // The service broke off mid-body: cut the client's connection too, so it sees a truncated answer, not a complete one.
+                LogBodyFailed(logger, route.Id, e.Message);
+                metrics.ForwardFailed("aborted", route.Cluster.Id);
+                context.Abort();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task SendFailedAsync(HttpContext context, ProxyRoute route, Uri destination, Exception e, bool timedOut)
+    {
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+        if (FindTooLarge(e) is not null)
+        {
+            await FailAsync(context, route, StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large.",
+                $"This route accepts at most {route.MaxRequestBodySize ?? context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes.", "body_too_large");
+        }
+        else if (timedOut)
+        {
+            await FailAsync(context, route, StatusCodes.Status504GatewayTimeout, ProblemCodes.Timeout, "The service did not answer in time.",
+                $"{route.Cluster.Id} did not answer within {route.Timeout.TotalSeconds:0.#} s.", "timeout");
+        }
+        else
+        {
+            LogConnectFailed(logger, route.Cluster.Id, destination, e.Message);
+            await FailAsync(context, route, StatusCodes.Status502BadGateway, ProblemCodes.BadGateway, "The service is unreachable.",
+                $"{route.Cluster.Id} could not be reached.", "connect");
+        }
+    }
+
+    private async Task FailAsync(HttpContext context, ProxyRoute route, int status, string code, string title, string detail, string kind)
+    {
+        metrics.ForwardFailed(kind, route.Cluster.Id);
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return;
+        }
+        context.Response.Clear();
+        context.Response.StatusCode = status;
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = title, Detail = detail, Extensions = { ["code"] = code } },
+        });
+    }
+
+    private void Sign(HttpContext context, HttpRequestMessage request)
+    {
+        if (context.Features.Get<CallerIdentity>() is { } identity)
+        {
+            signer.Sign(identity, request.Method.Method, request.RequestUri!.AbsolutePath, (name, value) => request.Headers.TryAddWithoutValidation(name, value));
+        }
+    }
+
+    /// <summary>The route's limit replaces Kestrel's for this request; a declared length over it is refused before any byte is read.</summary>
+    private static bool ApplyBodyLimit(HttpContext context, ProxyRoute route)
+    {
+        if (route.MaxRequestBodySize is not { } limit)
+        {
+            return true;
+        }
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit < 0 ? null : limit;
+        }
+        return limit < 0 || context.Request.ContentLength is not { } length || length <= limit;
+    }
+
+    private static Uri Target(Uri destination, HttpRequest request, ProxyRoute route)
+    {
+        var path = request.Path;
+        if (route.PathRemovePrefix is { } prefix && path.StartsWithSegments(prefix, out var rest))
+        {
+            path = rest;
+        }
+        var basePath = destination.AbsolutePath.TrimEnd('/');
+        var pathText = path.HasValue ? path.ToUriComponent() : "/";
+        return new Uri($"{destination.Scheme}://{destination.Authority}{basePath}{pathText}{request.QueryString.ToUriComponent()}");
+    }
+
+    private static BadHttpRequestException? FindTooLarge(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } tooLarge)
+            {
+                return tooLarge;
+            }
+        }
+        return null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to {Cluster} ({Destination}) failed: {Reason}")]
+    private static partial void LogConnectFailed(ILogger logger, string cluster, Uri destination, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Route {Route}: the service's body broke off: {Reason}")]
+    private static partial void LogBodyFailed(ILogger logger, string route, string reason);
+}

@@ -1,0 +1,55 @@
+using AgentFleet.Gateway.Configuration;
+using AgentFleet.Gateway.Telemetry;
+using AgentFleet.Redis;
+using Microsoft.Extensions.Options;
+
+namespace AgentFleet.Gateway.RateLimiting;
+
+/// <summary>
+/// Shared buckets in Redis while it answers; local buckets when it does not. After a failure Redis is left alone for
+/// a couple of seconds, so an outage costs one timeout, not one per request.
+/// </summary>
+public sealed partial class GatewayRateLimiter(
+    RedisTokenBucket shared, LocalTokenBuckets local, IOptions<RateLimitingConfig> options, TimeProvider time, GatewayMetrics metrics, ILogger<GatewayRateLimiter> logger)
+{
+    private static readonly TimeSpan RedisRetry = TimeSpan.FromSeconds(2);
+
+    private long _redisRetryAtTicks;
+    private int _outage;
+
+    public async ValueTask<RateLimitDecision> TakeAsync(string partition, RateLimitPolicy policy, CancellationToken cancellationToken)
+    {
+        var key = $"fleet:ratelimit:{policy.Name}:{partition}";
+        if (time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _redisRetryAtTicks))
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.Value.RedisTimeout);
+            try
+            {
+                var decision = await shared.TakeAsync(key, policy, timeout.Token);
+                if (Interlocked.Exchange(ref _outage, 0) == 1)
+                {
+                    LogRedisBack(logger);
+                }
+                return decision;
+            }
+            catch (Exception e) when (e is RedisConnectionException or RedisServerException or TimeoutException
+                || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                Interlocked.Exchange(ref _redisRetryAtTicks, (time.GetUtcNow() + RedisRetry).UtcTicks);
+                if (Interlocked.Exchange(ref _outage, 1) == 0)
+                {
+                    LogRedisDown(logger, e.Message);
+                }
+            }
+        }
+        metrics.DecidedLocally();
+        return local.Take(key, policy);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limiting without Redis ({Reason}): each gateway replica limits on its own until it is back.")]
+    private static partial void LogRedisDown(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rate limiting is shared through Redis again.")]
+    private static partial void LogRedisBack(ILogger logger);
+}

@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Net;
+using AgentFleet.Gateway.Configuration;
+using AgentFleet.Gateway.Telemetry;
+using AgentFleet.ServiceDefaults.Problems;
+using AgentFleet.ServiceDefaults.Security;
+using Microsoft.Extensions.Options;
+
+namespace AgentFleet.Gateway.RateLimiting;
+
+/// <summary>
+/// Limits each proxied request by its route's policy, per API key (per client IP where there is no key). Runs after
+/// authentication, so a caller is counted by key wherever it connects from. A stream (SSE, WebSocket) is one request:
+/// it is counted when it opens.
+/// </summary>
+public sealed class RateLimitMiddleware(RequestDelegate next, GatewayRateLimiter limiter, IOptions<RateLimitingConfig> options, IProblemDetailsService problems, GatewayMetrics metrics)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<ProxyRoute>() is not { RateLimit: { } policy }
+            || (options.Value.ExemptLoopback && context.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)))
+        {
+            await next(context);
+            return;
+        }
+        var partition = context.Features.Get<CallerIdentity>() is { } caller
+            ? $"key:{caller.KeyId}"
+            : $"ip:{context.Connection.RemoteIpAddress}";
+        var decision = await limiter.TakeAsync(partition, policy, context.RequestAborted);
+        var headers = context.Response.Headers;
+        headers["X-RateLimit-Limit"] = policy.PermitLimit.ToString(CultureInfo.InvariantCulture);
+        headers["X-RateLimit-Remaining"] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
+        if (decision.Allowed)
+        {
+            await next(context);
+            return;
+        }
+        metrics.RateLimited(policy.Name);
+        var seconds = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds));
+        headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Too many requests.",
+                Detail = $"The limit is {policy.PermitLimit} requests per {policy.Window.TotalSeconds:0.#} s; the next one is allowed in {seconds} s.",
+                Extensions = { ["code"] = ProblemCodes.RateLimited, ["retryAfterSeconds"] = seconds },
+            },
+        });
+    }
+}
