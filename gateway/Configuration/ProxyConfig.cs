@@ -25,7 +25,8 @@ public sealed class RouteConfig
     /// <summary>A policy under <c>RateLimiting:Policies</c>, or <c>disable</c>; empty means the default policy.</summary>
     public string? RateLimiterPolicy { get; set; }
 
-    /// <summary>How long the service may take to answer with headers; a streamed body is not cut by it.</summary>
+    /// <summary>How long the exchange may stay silent before the service answers (a request body still flowing keeps
+    /// it alive); once the answer has begun, a streamed body is not cut by it.</summary>
     public TimeSpan? Timeout { get; set; }
 
     /// <summary>Bytes; -1 for no limit; empty keeps Kestrel's default (about 28.6 MiB).</summary>

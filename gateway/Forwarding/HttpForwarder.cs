@@ -10,8 +10,9 @@ namespace AgentFleet.Gateway.Forwarding;
 /// <summary>
 /// Forwards one request to its route's cluster and streams the answer back: bodies are copied as they arrive in
 /// both directions (never buffered whole), so SSE events, long downloads and uploads pass through at once and in
-/// flat memory. A client that goes away cancels the upstream call. Connect failures are 502 and an upstream that
-/// does not answer in the route's timeout is 504, both as ProblemDetails, as long as nothing was sent yet.
+/// flat memory. A client that goes away cancels the upstream call. Connect failures are 502, and 504 when the
+/// service stays silent for the route's timeout before it answers (an upload still flowing keeps it alive), both
+/// as ProblemDetails, as long as nothing was sent yet.
 /// </summary>
 public sealed partial class HttpForwarder(
     HttpMessageInvoker invoker, IdentitySigner signer, UpgradeForwarder upgrades, IProblemDetailsService problems, GatewayMetrics metrics, ILogger<HttpForwarder> logger)
@@ -37,15 +38,14 @@ public sealed partial class HttpForwarder(
         }
         request.Version = route.Cluster.Version;
         request.VersionPolicy = route.Cluster.Version.Major >= 2 ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(route.Timeout);
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
         {
-            request.Content = new StreamContent(context.Request.Body, BufferSize);
+            request.Content = new StreamContent(new ActivityStream(context.Request.Body, () => timeout.CancelAfter(route.Timeout)), BufferSize);
         }
         ProxyHeaders.CopyRequestHeaders(context, request);
         Sign(context, request);
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(route.Timeout);
         HttpResponseMessage response;
         try
         {

@@ -63,6 +63,9 @@ public sealed partial class UpgradeForwarder(HttpMessageInvoker invoker, IProble
                 await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
                 return;
             }
+            // Hop-by-hop in general, but here they are the answer to the handshake.
+            context.Response.Headers.Upgrade = response.Headers.Upgrade.ToString();
+            context.Response.Headers.Connection = "Upgrade";
             await using var upstream = await response.Content.ReadAsStreamAsync(context.RequestAborted);
             await using var client = await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
             using var done = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);

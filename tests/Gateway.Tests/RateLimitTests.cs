@@ -1,0 +1,60 @@
+using System.Net;
+using AgentFleet.Gateway.Tests.Fixtures;
+using AgentFleet.Hosting.Testing;
+
+namespace AgentFleet.Gateway.Tests;
+
+public sealed class RateLimitTests(GatewayFixture fleet)
+{
+    // The default policy (100 requests), refilled over ten minutes rather than one so that no token comes back
+    // while the test runs and the 101st request is refused however slow the machine.
+    private static readonly Dictionary<string, string> DefaultLimit = new() { ["RateLimiting__Policies__default__Window"] = "00:10:00" };
+
+    [Fact]
+    public async Task The101stRequestIsRefusedWithRetryAfterAcrossTwoGatewaysSharingRedisAndLimitedLocallyWithoutIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var redis = await LocalServer.StartRedisAsync(ct);
+        await using var first = await fleet.StartGatewayAsync(DefaultLimit, ct, redis.ConnectionString);
+        await using var second = await fleet.StartGatewayAsync(DefaultLimit, ct, redis.ConnectionString);
+        var (_, key) = await fleet.CreateKeyAsync("viewer", ct);
+        using var one = fleet.Client(key, first);
+        using var two = fleet.Client(key, second);
+
+        for (var i = 0; i < 100; i++)
+        {
+            using var response = await (i % 2 == 0 ? one : two).GetAsync("/v1/keys/self", ct);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"request {i + 1}: {response.StatusCode}");
+            Assert.Equal("100", response.Headers.GetValues("X-RateLimit-Limit").Single());
+        }
+        foreach (var gateway in (HttpClient[])[one, two])
+        {
+            using var refused = await gateway.GetAsync("/v1/keys/self", ct);
+            var problem = await Problem.AssertAsync(refused, HttpStatusCode.TooManyRequests, "rate_limited");
+            var retryAfter = refused.Headers.RetryAfter!.Delta!.Value;
+            Assert.InRange(retryAfter.TotalSeconds, 1, 6);
+            Assert.Equal((int)retryAfter.TotalSeconds, problem["retryAfterSeconds"]!.GetValue<int>());
+        }
+
+        // Per key: another caller is not held back by this one.
+        var (_, otherKey) = await fleet.CreateKeyAsync("viewer", ct);
+        using var other = fleet.Client(otherKey, first);
+        using (var response = await other.GetAsync("/v1/keys/self", ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // Redis gone: each gateway limits on its own rather than not at all.
+        await redis.KillAsync();
+        var (_, thirdKey) = await fleet.CreateKeyAsync("viewer", ct);
+        using var local = fleet.Client(thirdKey, first);
+        for (var i = 0; i < 100; i++)
+        {
+            using var response = await local.GetAsync("/v1/keys/self", ct);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"request {i + 1} without Redis: {response.StatusCode}");
+        }
+        await Problem.AssertAsync(await local.GetAsync("/v1/keys/self", ct), HttpStatusCode.TooManyRequests, "rate_limited");
+        var metrics = await fleet.Client(null, first).GetStringAsync("/metrics", ct);
+        Assert.Contains("gateway_rate_limit_local", metrics);
+    }
+}
