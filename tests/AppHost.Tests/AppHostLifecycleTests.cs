@@ -28,12 +28,32 @@ public sealed class AppHostLifecycleTests
             using var response = await http.GetAsync(service.Endpoints["http"] + "/health", ct);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
+        // Wired end to end: the admin key works at the gateway, a key it makes is verified over ManagementApi's
+        // gRPC endpoint, and the same call straight to the service, without the gateway's signature, is refused.
+        var gateway = healthy.Single(r => r.Name == "gateway").Endpoints["http"];
+        using (var created = await Send(HttpMethod.Post, gateway + "/v1/keys", "test-admin-key", """{"name": "e2e", "role": "viewer"}"""))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var key = System.Text.Json.Nodes.JsonNode.Parse(await created.Content.ReadAsStringAsync(ct))!["key"]!.GetValue<string>();
+            using var self = await Send(HttpMethod.Get, gateway + "/v1/keys/self", key);
+            Assert.Equal(HttpStatusCode.OK, self.StatusCode);
+        }
+        using (var direct = await Send(HttpMethod.Get, healthy.Single(r => r.Name == "management-api").Endpoints["http"] + "/v1/keys/self", "test-admin-key"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, direct.StatusCode);
+        }
         foreach (var (name, contractMethod) in GrpcContracts)
         {
             var channel = GrpcChannel.Create(new Uri(healthy.Single(r => r.Name == name).Endpoints["grpc"]));
             var health = await new HealthGrpc.HealthClient(channel).CheckAsync(new HealthCheckRequest(), new CallOptions(CancellationToken: ct));
             Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
-            if (name is "session-runner" or "zai-proxy")
+            if (name is "management-api")
+            {
+                // Implemented, and an empty request is not a key hash.
+                var invalid = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(contractMethod, new Empty(), new CallOptions(CancellationToken: ct)));
+                Assert.Equal(StatusCode.InvalidArgument, invalid.StatusCode);
+            }
+            else if (name is "session-runner" or "zai-proxy")
             {
                 // Implemented: its answer (a RunnerStatus, a PoolStatus) reads as an Empty with unknown fields.
                 await channel.UnaryAsync(contractMethod, new Empty(), new CallOptions(CancellationToken: ct));
@@ -69,12 +89,26 @@ public sealed class AppHostLifecycleTests
         }
     }
 
+    private static readonly HttpClient Client = new();
+
+    private static Task<HttpResponseMessage> Send(HttpMethod method, string url, string key, string? json = null)
+    {
+        var request = new HttpRequestMessage(method, url);
+        request.Headers.Authorization = new("Bearer", key);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        }
+        return Client.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
     /// <summary>Each gRPC service and a method of its contract (the request is empty on the wire either way).</summary>
     private static readonly (string Service, Method<Empty, Empty> Method)[] GrpcContracts =
     [
         ("session-runner", new(MethodType.Unary, "fleet.sessionrunner.v1.SessionRunner", "GetRunnerStatus", Empty.Parser, Empty.Parser)),
         ("zai-proxy", new(MethodType.Unary, "fleet.zaiproxy.v1.ZaiProxy", "GetPoolStatus", Empty.Parser, Empty.Parser)),
         ("comfy-bridge", new(MethodType.Unary, "fleet.comfybridge.v1.ComfyBridge", "GetBridgeStatus", Empty.Parser, Empty.Parser)),
+        ("management-api", new(MethodType.Unary, "fleet.managementapi.v1.ManagementApi", "VerifyKey", Empty.Parser, Empty.Parser)),
     ];
 
     private static bool AllHealthy(IReadOnlyList<ResourceState> snapshot) =>

@@ -22,7 +22,12 @@ public sealed class Backend : IAsyncDisposable
         H2Url = h2Url;
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentBag<string> _cancelled = [];
+
     public string Url { get; }
+
+    /// <summary>Whether the call to <c>/slow?id=</c><paramref name="id"/> ended because its caller went away.</summary>
+    public bool WasCancelled(string id) => _cancelled.Contains(id);
 
     /// <summary>Cleartext HTTP/2 only (prior knowledge), so an HTTP/1.1 request there fails.</summary>
     public string H2Url { get; }
@@ -43,7 +48,20 @@ public sealed class Backend : IAsyncDisposable
         app.UseWebSockets();
         app.MapPost("/upload", CountAsync);
         app.MapGet("/download", DownloadAsync);
-        app.MapGet("/slow", async (CancellationToken ct) => { await Task.Delay(TimeSpan.FromSeconds(30), ct); return "late"; });
+        var backend = new Backend(app, url, h2Url);
+        app.MapGet("/slow", async (string? id, CancellationToken ct) =>
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30), ct);
+            }
+            catch (OperationCanceledException)
+            {
+                backend._cancelled.Add(id ?? "");
+                throw;
+            }
+            return "late";
+        });
         app.MapGet("/headers", (HttpRequest request) => Results.Json(new
         {
             protocol = request.Protocol,
@@ -53,7 +71,7 @@ public sealed class Backend : IAsyncDisposable
         }));
         app.Map("/echo", EchoAsync);
         await app.StartAsync();
-        return new Backend(app, url, h2Url);
+        return backend;
     }
 
     private static async Task<IResult> CountAsync(HttpRequest request, CancellationToken ct)

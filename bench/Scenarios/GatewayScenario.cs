@@ -1,0 +1,93 @@
+using AgentFleet.Bench.Harness;
+using AgentFleet.Hosting.Orchestration;
+using AgentFleet.Hosting.Testing;
+
+namespace AgentFleet.Bench.Scenarios;
+
+/// <summary>
+/// What the gateway adds to a small authenticated JSON GET (<c>/v1/keys/self</c>): straight to ManagementApi with a
+/// signed identity (the baseline), against the same call through the gateway, which authenticates the key, takes a
+/// token from the Redis bucket (EVALSHA) and forwards it. Latency with one caller; throughput with sixteen.
+/// </summary>
+public sealed class GatewayScenario : IScenario
+{
+    private const string AdminKey = "bench-admin-key";
+    private const int Concurrency = 16;
+
+    public string Name => "gateway";
+
+    public string Description => "authenticated JSON GET: direct to ManagementApi (signed) vs through the gateway (auth + Redis rate limit)";
+
+    public async Task RunAsync(BenchOptions options)
+    {
+        await using var postgres = await LocalServer.StartPostgresAsync(CancellationToken.None);
+        await using var redis = await LocalServer.StartRedisAsync(CancellationToken.None);
+        var apiGrpc = Url();
+        await using var api = await StartAsync("ManagementApi", new()
+        {
+            ["ConnectionStrings__fleetdb"] = postgres.ConnectionString,
+            ["ConnectionStrings__redis"] = redis.ConnectionString,
+            ["Kestrel__Endpoints__grpc__Url"] = apiGrpc,
+            ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
+            // Not called by this endpoint; set so the service is wired as in the AppHost.
+            ["services__session-runner__grpc__0"] = Url(),
+            ["Identity__Secret"] = BenchIdentity.Secret,
+        });
+        await using var gateway = await StartAsync("Gateway", new()
+        {
+            ["ConnectionStrings__redis"] = redis.ConnectionString,
+            ["MANAGEMENT_API_KEY"] = AdminKey,
+            ["Identity__Secret"] = BenchIdentity.Secret,
+            ["services__management-api__http__0"] = api.HttpUrl,
+            ["services__management-api__grpc__0"] = apiGrpc,
+            ["services__zai-proxy__http__0"] = Url(),
+            ["services__comfy-bridge__http__0"] = Url(),
+            // High enough never to refuse, so every request still pays for the Redis round trip.
+            ["RateLimiting__Policies__default__PermitLimit"] = "1000000000",
+        });
+
+        using var direct = new HttpClient(BenchIdentity.AdminHandler(Concurrency));
+        using var viaGateway = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = Concurrency });
+        viaGateway.DefaultRequestHeaders.Authorization = new("Bearer", AdminKey);
+        Func<Task> Get(HttpClient client, string baseUrl) => async () =>
+        {
+            using var response = await client.GetAsync(baseUrl + "/v1/keys/self");
+            response.EnsureSuccessStatusCode();
+            await response.Content.LoadIntoBufferAsync();
+        };
+        var toApi = Get(direct, api.HttpUrl);
+        var toGateway = Get(viaGateway, gateway.HttpUrl);
+
+        // Alternated, so drift on a shared machine hits both alike.
+        var results = new Dictionary<string, List<LoadResult>>();
+        foreach (var round in new[] { 1, 2 })
+        {
+            foreach (var (label, operation, concurrency) in new[]
+            {
+                ("direct, 1 caller", toApi, 1), ("gateway, 1 caller", toGateway, 1),
+                ($"direct, {Concurrency} callers", toApi, Concurrency), ($"gateway, {Concurrency} callers", toGateway, Concurrency),
+            })
+            {
+                var result = await ClosedLoop.RunAsync(operation, concurrency, options.Warmup, options.Duration);
+                Report.Load($"{label} #{round}", result);
+                (results.TryGetValue(label, out var list) ? list : results[label] = []).Add(result);
+            }
+        }
+        double Mean(string label, Func<LoadResult, double> figure) => results[label].Average(figure);
+        var addedP50 = Mean("gateway, 1 caller", r => r.Percentile(50)) - Mean("direct, 1 caller", r => r.Percentile(50));
+        var addedP99 = Mean("gateway, 1 caller", r => r.Percentile(99)) - Mean("direct, 1 caller", r => r.Percentile(99));
+        Console.WriteLine($"{"added by the gateway",-30} p50 {addedP50:N3} ms, p99 {addedP99:N3} ms (1 caller)");
+        Report.Ratio("throughput", Mean($"gateway, {Concurrency} callers", r => r.PerSecond), Mean($"direct, {Concurrency} callers", r => r.PerSecond), "req/s");
+    }
+
+    private static string Url() => $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
+
+    private static Task<ServiceProcess> StartAsync(string name, Dictionary<string, string> environment)
+    {
+        environment["Kestrel__Endpoints__http__Url"] = Url();
+        // Measured as deployed, not in the Development environment the test helper defaults to.
+        environment["DOTNET_ENVIRONMENT"] = "Production";
+        environment["Logging__LogLevel__Default"] = "Warning";
+        return ServiceProcess.StartAsync(typeof(GatewayScenario).Assembly, name, environment, CancellationToken.None);
+    }
+}
