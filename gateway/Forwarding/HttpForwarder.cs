@@ -23,6 +23,8 @@ public sealed partial class HttpForwarder(
     {
         if (!ApplyBodyLimit(context, route))
         {
+            // The body is left unread: the connection cannot be reused, and saying so lets the client stop sending.
+            context.Response.Headers.Connection = "close";
             await FailAsync(context, route, StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large.",
                 $"This route accepts at most {route.MaxRequestBodySize} bytes.", "body_too_large");
             return;
@@ -153,11 +155,15 @@ public sealed partial class HttpForwarder(
         {
             return true;
         }
+        if (limit >= 0 && context.Request.ContentLength > limit)
+        {
+            return false;
+        }
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
         {
             feature.MaxRequestBodySize = limit < 0 ? null : limit;
         }
-        return limit < 0 || context.Request.ContentLength is not { } length || length <= limit;
+        return true;
     }
 
     private static Uri Target(Uri destination, HttpRequest request, ProxyRoute route)

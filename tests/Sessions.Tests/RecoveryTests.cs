@@ -11,7 +11,7 @@ public sealed class RecoveryTests(SessionsFixture infrastructure)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var fleet = await Fleet.StartAsync(infrastructure, ct);
-        var id = await fleet.StartSessionAsync(new { agent = "claude", task = "Count slowly.\n#slow" }, ct);
+        var id = await fleet.StartSessionAsync(new { agent = "claude", task = "Count slowly.\n#sim tokens 300\n#sim delay 200" }, ct);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while ((await fleet.MessagesAsync(id, ct)).Count(e => e["type"]!.GetValue<string>() == "text") < 3)
         {

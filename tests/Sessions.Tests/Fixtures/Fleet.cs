@@ -58,8 +58,8 @@ public sealed class Fleet : IAsyncDisposable
             ["SessionRunner__MaxConcurrent"] = maxConcurrent.ToString(),
             ["SessionRunner__StopGraceSeconds"] = stopGraceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["SessionRunner__Claude__Path"] = ClaudeCli.Path,
-            ["SessionRunner__Claude__AnthropicBaseUrl"] = infrastructure.Model.BaseUrl,
-            ["SessionKeys__Secret"] = "test-session-key-secret",
+            ["SessionRunner__Claude__AnthropicBaseUrl"] = infrastructure.Proxy.HttpUrl,
+            ["SessionKeys__Secret"] = SessionsFixture.SessionKeySecret,
             // A secret of the runner's own: it must never reach an agent.
             ["FLEET_TEST_SECRET"] = "do-not-leak",
         };
