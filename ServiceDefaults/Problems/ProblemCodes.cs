@@ -17,6 +17,7 @@ public static class ProblemCodes
     public const string PayloadTooLarge = "payload_too_large";
     public const string UnsupportedMediaType = "unsupported_media_type";
     public const string RateLimited = "rate_limited";
+    public const string ConcurrencyLimit = "concurrency_limit";
     public const string InternalError = "internal_error";
     public const string Unavailable = "service_unavailable";
     public const string Timeout = "timeout";

@@ -37,7 +37,13 @@ public static class SessionsApi
         KeysApi.RequireRole(services.Caller, CallerRole.Operator);
         Validate(request);
         var id = Guid.NewGuid();
-        await services.Sessions.InsertAsync(id, request, services.Caller, cancellationToken);
+        var limit = services.Caller.IsAdmin ? 0 : services.Limits.Value.MaxActiveSessionsPerOwner;
+        if (await services.Sessions.InsertAsync(id, request, services.Caller, limit, cancellationToken) is { } active)
+        {
+            throw new ProblemException(StatusCodes.Status429TooManyRequests, ProblemCodes.ConcurrencyLimit, "Too many active sessions.",
+                $"Owner '{services.Caller.Owner}' has {active} sessions queued, running or paused; the limit is {limit}.",
+                "Wait for one to finish, or stop one (DELETE /v1/sessions/{id}).");
+        }
         var start = new StartSessionRequest
         {
             SessionId = id.ToString(),

@@ -3,6 +3,7 @@ using AgentFleet.Grpc.Server;
 using AgentFleet.ManagementApi.Contracts;
 using AgentFleet.ManagementApi.Grpc;
 using AgentFleet.ManagementApi.Infrastructure;
+using AgentFleet.ManagementApi.Model;
 using AgentFleet.ManagementApi.Services;
 using AgentFleet.ServiceDefaults.Data;
 using AgentFleet.ServiceDefaults.Security;
@@ -27,6 +28,7 @@ internal static class Extensions
         builder.Services.AddScoped<ManagementApiGrpc.ManagementApiBase, ManagementApiService>();
         builder.Services.AddSingleton(services =>
             new SessionRunnerGrpc.SessionRunnerClient(GrpcChannel.ForService(services.GetRequiredService<IConfiguration>(), "session-runner")));
+        builder.Services.Configure<SessionLimits>(builder.Configuration.GetSection(SessionLimits.Section));
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<SessionEventFeed>();
         builder.Services.AddSingleton<SessionEventStore>();

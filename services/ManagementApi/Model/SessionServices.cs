@@ -12,6 +12,7 @@ public sealed record SessionServices(
     SessionEventStore Events,
     SessionEventStreams Streams,
     SessionRunnerGrpc.SessionRunnerClient Runner,
+    Microsoft.Extensions.Options.IOptions<SessionLimits> Limits,
     ILogger<SessionServices> Logger)
 {
     /// <summary>The owner whose sessions the caller reaches; null for an admin, who reaches all.</summary>

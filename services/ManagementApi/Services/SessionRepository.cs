@@ -22,13 +22,34 @@ public sealed class SessionRepository(NpgsqlDataSource dataSource)
             ORDER BY e.seq DESC LIMIT 1) l ON true
         """;
 
-    public async Task InsertAsync(Guid id, CreateSessionRequest request, CallerIdentity caller, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inserts the session unless its owner already has <paramref name="maxActive"/> active ones (0: no limit), and
+    /// then returns how many they have. Counting and inserting happen under a lock on the owner, so two requests at
+    /// the same moment cannot both take the last place.
+    /// </summary>
+    public async Task<int?> InsertAsync(Guid id, CreateSessionRequest request, CallerIdentity caller, int maxActive, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (maxActive > 0)
+        {
+            await using var lockOwner = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('sessions:' || @owner))", connection, transaction);
+            lockOwner.Parameters.AddWithValue("owner", caller.Owner);
+            await lockOwner.ExecuteNonQueryAsync(cancellationToken);
+            await using var count = new NpgsqlCommand(
+                $"SELECT count(*) FROM ({Select} WHERE s.owner = @owner) active WHERE status IN ('queued', 'running', 'paused')", connection, transaction);
+            count.Parameters.AddWithValue("owner", caller.Owner);
+            var active = (int)(long)(await count.ExecuteScalarAsync(cancellationToken))!;
+            if (active >= maxActive)
+            {
+                return active;
+            }
+        }
+        await using var command = new NpgsqlCommand(
             """
             INSERT INTO sessions (id, agent, task, provider, model, status, timeout_seconds, budget_usd, owner, created_by_key)
             VALUES (@id, @agent, @task, @provider, @model, 'queued', @timeout, @budget, @owner, @key)
-            """);
+            """, connection, transaction);
         command.Parameters.AddWithValue("id", id);
         command.Parameters.AddWithValue("owner", caller.Owner);
         command.Parameters.AddWithValue("key", caller.KeyId);
@@ -39,6 +60,8 @@ public sealed class SessionRepository(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("timeout", (object?)request.TimeoutSeconds ?? DBNull.Value);
         command.Parameters.AddWithValue("budget", (object?)request.BudgetUsd ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return null;
     }
 
     /// <summary>Keeps the row's own status in step with what a control call returned (the events stay authoritative).</summary>

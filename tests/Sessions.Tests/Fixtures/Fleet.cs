@@ -39,7 +39,9 @@ public sealed class Fleet : IAsyncDisposable
     public string DatabaseConnectionString => _shared["ConnectionStrings__fleetdb"];
 
     /// <param name="redis">A Redis of the test's own, for a test that stops it; the shared one otherwise.</param>
-    public static async Task<Fleet> StartAsync(SessionsFixture infrastructure, CancellationToken cancellationToken, int maxConcurrent = 4, double stopGraceSeconds = 10, LocalServer? redis = null)
+    /// <param name="api">Configuration of ManagementApi's own, on top of the wiring.</param>
+    public static async Task<Fleet> StartAsync(SessionsFixture infrastructure, CancellationToken cancellationToken, int maxConcurrent = 4, double stopGraceSeconds = 10, LocalServer? redis = null,
+        Dictionary<string, string>? api = null)
     {
         var shared = new Dictionary<string, string>
         {
@@ -66,13 +68,18 @@ public sealed class Fleet : IAsyncDisposable
         var fleet = new Fleet(infrastructure, shared, runner) { RunnerRoot = root, RunnerGrpc = new Uri(runnerGrpc) };
         fleet.Runner = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "SessionRunner", runner, cancellationToken);
         var apiHttp = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
-        fleet.Api = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "ManagementApi", new Dictionary<string, string>(shared)
+        var apiEnvironment = new Dictionary<string, string>(shared)
         {
             ["Kestrel__Endpoints__http__Url"] = apiHttp,
             ["services__session-runner__grpc__0"] = runnerGrpc,
             ["services__session-runner__http__0"] = runnerHttp,
             ["Identity__Secret"] = IdentitySecret,
-        }, cancellationToken);
+        };
+        foreach (var (key, value) in api ?? [])
+        {
+            apiEnvironment[key] = value;
+        }
+        fleet.Api = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "ManagementApi", apiEnvironment, cancellationToken);
         // As the gateway would forward them: signed, as the admin.
         fleet.Http = new HttpClient(new SignedIdentityHandler(Signer, Admin)) { BaseAddress = new Uri(apiHttp), Timeout = TimeSpan.FromSeconds(60) };
         return fleet;
@@ -140,6 +147,10 @@ public sealed class Fleet : IAsyncDisposable
         {
         }
     }
+
+    /// <summary>A client of ManagementApi signed as <paramref name="caller"/>, as the gateway would sign for that caller's key.</summary>
+    public HttpClient ClientAs(CallerIdentity caller) =>
+        new(new SignedIdentityHandler(Signer, caller)) { BaseAddress = Http.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
 
     /// <summary>Signs a WebSocket handshake to <paramref name="uri"/> as the admin, as the gateway would.</summary>
     public static void Sign(ClientWebSocket socket, Uri uri) =>

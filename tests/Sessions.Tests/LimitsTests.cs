@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using AgentFleet.ServiceDefaults.Security;
+using AgentFleet.Sessions.Tests.Fixtures;
+
+namespace AgentFleet.Sessions.Tests;
+
+/// <summary>One owner cannot hold more than its share of active sessions; others are not held back by it.</summary>
+public sealed class LimitsTests(SessionsFixture infrastructure)
+{
+    private static readonly object Sleeper = new { agent = "command", command = new[] { "sleep", "60" }, task = "wait" };
+
+    [Fact]
+    public async Task AnOwnerOverItsActiveSessionLimitGets429UntilOneEnds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var fleet = await Fleet.StartAsync(infrastructure, ct, api: new() { ["Limits__MaxActiveSessionsPerOwner"] = "2" });
+        using var alice = fleet.ClientAs(new CallerIdentity("key-a1", "alice", CallerRole.Operator));
+        using var aliceAgain = fleet.ClientAs(new CallerIdentity("key-a2", "alice", CallerRole.Operator));
+        using var bob = fleet.ClientAs(new CallerIdentity("key-b", "bob", CallerRole.Operator));
+
+        // Two at the same moment from two of alice's keys, then a third: the lock on the owner lets exactly two in.
+        var first = await Task.WhenAll(alice.PostAsJsonAsync("/v1/sessions", Sleeper, ct), aliceAgain.PostAsJsonAsync("/v1/sessions", Sleeper, ct));
+        Assert.All(first, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+        using var third = await alice.PostAsJsonAsync("/v1/sessions", Sleeper, ct);
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        var problem = await third.Content.ReadFromJsonAsync<JsonObject>(ct);
+        Assert.Equal("concurrency_limit", problem!["code"]!.GetValue<string>());
+        Assert.Contains("the limit is 2", problem["detail"]!.GetValue<string>());
+
+        // Someone else is not held back, nor is the admin.
+        using (var bobs = await bob.PostAsJsonAsync("/v1/sessions", Sleeper, ct))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, bobs.StatusCode);
+        }
+        using (var admins = await fleet.Http.PostAsJsonAsync("/v1/sessions", Sleeper, ct))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, admins.StatusCode);
+        }
+
+        // One of alice's ends: there is room again.
+        var id = (await first[0].Content.ReadFromJsonAsync<JsonObject>(ct))!["sessionId"]!.GetValue<string>();
+        using (var stopped = await alice.DeleteAsync($"/v1/sessions/{id}", ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
+        }
+        await fleet.WaitForAsync(id, s => Fleet.StatusOf(s) == "stopped", ct);
+        using var again = await alice.PostAsJsonAsync("/v1/sessions", Sleeper, ct);
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        foreach (var response in first)
+        {
+            response.Dispose();
+        }
+    }
+}
