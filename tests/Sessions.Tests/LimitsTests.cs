@@ -54,3 +54,30 @@ public sealed class LimitsTests(SessionsFixture infrastructure)
         }
     }
 }
+
+/// <summary>A claude session with a budget: ZaiProxy refuses its model calls once the budget is spent.</summary>
+public sealed class BudgetTests(SessionsFixture infrastructure)
+{
+    [Fact]
+    public async Task AClaudeSessionStopsGettingModelCallsOnceItsBudgetIsSpent()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var fleet = await Fleet.StartAsync(infrastructure, ct);
+        var id = await fleet.StartSessionAsync(new
+        {
+            agent = "claude",
+            task = "Create the greeting file.\n#sim tool Write {\"file_path\": \"hello.txt\", \"content\": \"hello\\n\"}",
+            budgetUsd = 0.000001m,
+        }, ct);
+        var session = await fleet.WaitForAsync(id, s => Fleet.StatusOf(s) is "completed" or "failed", ct, seconds: 120);
+        var events = await fleet.MessagesAsync(id, ct);
+        var all = string.Join("\n", events.Select(e => e.ToJsonString()));
+
+        // The first call (the Write) went through and the tool ran; the one after it, past the budget, was refused.
+        Assert.True(File.Exists(Path.Combine(fleet.RunnerRoot, "sessions", id, "hello.txt")), all);
+        Assert.Contains("budget", all);
+        var usage = await infrastructure.ProxyUsageAsync(Guid.Parse(id), expected: 1, ct);
+        Assert.Single(usage);
+        Assert.Equal("failed", Fleet.StatusOf(session));
+    }
+}

@@ -18,6 +18,8 @@ public sealed record SessionMeta
     public string? Provider { get; init; }
     public string? Model { get; init; }
     public int TimeoutSeconds { get; init; }
+    /// <summary>The most the session may spend on the model; ZaiProxy refuses further calls past it.</summary>
+    public decimal? BudgetUsd { get; init; }
     public required string Status { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }

@@ -52,7 +52,7 @@ public sealed partial class SessionSupervisor
         try
         {
             var launch = adapter.BuildLaunch(new AgentLaunchContext(
-                session.Id, resume?.Task ?? meta.Task, meta.Command, meta.Model, session.Directory, resume?.AgentSessionId, keys.Issue(session.Id)));
+                session.Id, resume?.Task ?? meta.Task, meta.Command, meta.Model, session.Directory, resume?.AgentSessionId, keys.Issue(session.Id, meta.BudgetUsd)));
             process = AgentProcess.Start(launch, session.Directory, environment.Build(session, launch.Environment));
         }
         catch (Exception e) when (e is AgentUnavailableException or ArgumentException or Win32Exception)

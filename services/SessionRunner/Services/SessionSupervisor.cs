@@ -82,6 +82,7 @@ public sealed partial class SessionSupervisor(
             Provider = NullIfEmpty(request.Provider),
             Model = NullIfEmpty(request.Model),
             TimeoutSeconds = request.TimeoutSeconds > 0 ? request.TimeoutSeconds : _options.DefaultTimeoutSeconds,
+            BudgetUsd = request.BudgetUsd > 0 ? (decimal)request.BudgetUsd : null,
             Status = SessionStatus.Queued,
             CreatedAt = DateTimeOffset.UtcNow,
         };

@@ -12,7 +12,7 @@ public sealed record UsageRecord(Guid? SessionId, string KeyId, string Model, lo
 /// Writes usage rows off the request path, a batch per round trip, so a reply's last byte is not held up by the
 /// database; rows queued at shutdown are written before the process exits.
 /// </summary>
-public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable prices, ProxyMetrics metrics, ILogger<UsageRecorder> logger) : BackgroundService
+public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable prices, SessionSpend spend, ProxyMetrics metrics, ILogger<UsageRecorder> logger) : BackgroundService
 {
     private readonly Channel<UsageRecord> _queue = Channel.CreateBounded<UsageRecord>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
@@ -20,6 +20,10 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
     public decimal Record(Guid? sessionId, string keyId, UsageTally usage)
     {
         var cost = prices.Cost(usage);
+        if (sessionId is { } session)
+        {
+            spend.Add(session, cost);
+        }
         var model = usage.Model ?? "unknown";
         metrics.Usage(model, usage.InputTokens, usage.OutputTokens, usage.CacheCreationTokens, usage.CacheReadTokens, cost);
         var record = new UsageRecord(sessionId, keyId, model, usage.InputTokens, usage.OutputTokens, usage.CacheCreationTokens, usage.CacheReadTokens, cost);

@@ -1,3 +1,4 @@
+using AgentFleet.ZaiProxy.Accounting;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentFleet.ServiceDefaults.Problems;
@@ -21,11 +22,15 @@ public static class ChatApi
 
     public static IEndpointRouteBuilder MapChatApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/chat", async (ChatRequest request, HttpContext context, CallerAuthentication auth, MessagesForwarder forwarder,
+        endpoints.MapPost("/chat", async (ChatRequest request, HttpContext context, CallerAuthentication auth, SessionSpend spend, MessagesForwarder forwarder,
             IOptions<UpstreamOptions> upstream, IOptions<PoolOptions> pool) =>
         {
             var caller = auth.Authenticate(context.Request)
                 ?? throw new ProblemException(401, ProblemCodes.Unauthorized, "Authentication required", "A valid key is required in x-api-key or Authorization: Bearer.");
+            if (caller.BudgetUsd is { } budget && caller.SessionId is { } sessionId && await spend.SpentAsync(sessionId, context.RequestAborted) >= budget)
+            {
+                throw new ProblemException(StatusCodes.Status402PaymentRequired, "budget_exceeded", "Budget spent", $"This session's budget of ${budget:0.######} is spent.");
+            }
             Validate(request);
             var model = request.Model ?? upstream.Value.DefaultModel;
             var body = new JsonObject

@@ -1,3 +1,4 @@
+using AgentFleet.ZaiProxy.Accounting;
 using System.Text.Json;
 using AgentFleet.ZaiProxy.Auth;
 using AgentFleet.ZaiProxy.Upstream;
@@ -12,18 +13,22 @@ public static class MessagesApi
 
     public static IEndpointRouteBuilder MapMessagesApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/v1/messages", (HttpContext context, CallerAuthentication auth, MessagesForwarder forwarder) =>
-            HandleAsync(context, auth, forwarder, "/v1/messages"));
-        endpoints.MapPost("/v1/messages/count_tokens", (HttpContext context, CallerAuthentication auth, MessagesForwarder forwarder) =>
-            HandleAsync(context, auth, forwarder, "/v1/messages/count_tokens"));
+        endpoints.MapPost("/v1/messages", (HttpContext context, CallerAuthentication auth, SessionSpend spend, MessagesForwarder forwarder) =>
+            HandleAsync(context, auth, spend, forwarder, "/v1/messages"));
+        endpoints.MapPost("/v1/messages/count_tokens", (HttpContext context, CallerAuthentication auth, SessionSpend spend, MessagesForwarder forwarder) =>
+            HandleAsync(context, auth, spend, forwarder, "/v1/messages/count_tokens"));
         return endpoints;
     }
 
-    private static async Task HandleAsync(HttpContext context, CallerAuthentication auth, MessagesForwarder forwarder, string path)
+    private static async Task HandleAsync(HttpContext context, CallerAuthentication auth, SessionSpend spend, MessagesForwarder forwarder, string path)
     {
         if (auth.Authenticate(context.Request) is not { } caller)
         {
             await AnthropicErrors.WriteAsync(context, 401, "unauthorized", "A valid key is required in x-api-key or Authorization: Bearer.");
+            return;
+        }
+        if (await BudgetGuard.RefuseIfSpentAsync(context, caller, spend))
+        {
             return;
         }
         var body = context.Request.ContentLength > MaxBodyBytes ? null : await ReadBoundedAsync(context.Request);

@@ -43,6 +43,7 @@ internal static class Extensions
         builder.Services.AddSingleton<ProxyMetrics>();
         builder.Services.AddSingleton<PriceTable>();
         builder.Services.AddSingleton<UsageQueries>();
+        builder.Services.AddSingleton<SessionSpend>();
         builder.Services.AddSingleton<UsageRecorder>();
         builder.Services.AddHostedService(services => services.GetRequiredService<UsageRecorder>());
         builder.Services.AddSingleton<SimulatedModel>();

@@ -33,11 +33,11 @@ public sealed class ProxyFixture : IAsyncLifetime
     public string DatabaseConnectionString { get; private set; } = null!;
 
     /// <summary>A key SessionRunner would issue for a new session, and that session's id.</summary>
-    public static (string Key, Guid SessionId) NewSessionKey()
+    public static (string Key, Guid SessionId) NewSessionKey(decimal? budgetUsd = null)
     {
         var sessionId = Guid.NewGuid();
         var keys = new SessionKeys(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["SessionKeys:Secret"] = Secret }).Build());
-        return (keys.Issue(sessionId.ToString()), sessionId);
+        return (keys.Issue(sessionId.ToString(), budgetUsd), sessionId);
     }
 
     public async ValueTask InitializeAsync()
