@@ -41,6 +41,9 @@ public static class SimulatedUpstreamEndpoints
             }
             catch (SimulatedCutException)
             {
+                // An abort resets the connection, and a reset can discard what the peer has not read yet; waiting a
+                // moment first makes the cut land after the n deltas, as #sim cut promises.
+                await Task.Delay(TimeSpan.FromMilliseconds(200), CancellationToken.None);
                 context.Abort();
             }
         });

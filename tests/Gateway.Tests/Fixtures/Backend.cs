@@ -22,9 +22,13 @@ public sealed class Backend : IAsyncDisposable
         H2Url = h2Url;
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentBag<string> _started = [];
     private readonly System.Collections.Concurrent.ConcurrentBag<string> _cancelled = [];
 
     public string Url { get; }
+
+    /// <summary>Whether the call to <c>/slow?id=</c><paramref name="id"/> has arrived.</summary>
+    public bool HasStarted(string id) => _started.Contains(id);
 
     /// <summary>Whether the call to <c>/slow?id=</c><paramref name="id"/> ended because its caller went away.</summary>
     public bool WasCancelled(string id) => _cancelled.Contains(id);
@@ -51,6 +55,7 @@ public sealed class Backend : IAsyncDisposable
         var backend = new Backend(app, url, h2Url);
         app.MapGet("/slow", async (string? id, CancellationToken ct) =>
         {
+            backend._started.Add(id ?? "");
             try
             {
                 await Task.Delay(TimeSpan.FromSeconds(30), ct);
