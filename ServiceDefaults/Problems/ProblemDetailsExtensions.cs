@@ -39,6 +39,22 @@ public static class ProblemDetailsExtensions
         return services;
     }
 
+    /// <summary>
+    /// Answers with a ProblemDetails and its stable <paramref name="code"/> from code that answers rather than throws
+    /// (middleware, a proxy that must not start a response twice).
+    /// </summary>
+    public static ValueTask WriteProblemAsync(this IProblemDetailsService problems, HttpContext context, int status, string code, string title, string? detail = null,
+        IEnumerable<KeyValuePair<string, object?>>? extensions = null)
+    {
+        context.Response.StatusCode = status;
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = title, Detail = detail, Extensions = { ["code"] = code } };
+        foreach (var (name, value) in extensions ?? [])
+        {
+            problem.Extensions[name] = value;
+        }
+        return problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+    }
+
     /// <summary>Exceptions and bare error status codes (an unmatched route, a 405) become ProblemDetails.</summary>
     public static IApplicationBuilder UseFleetProblemDetails(this IApplicationBuilder app)
     {

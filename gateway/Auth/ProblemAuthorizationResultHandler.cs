@@ -2,7 +2,6 @@ using AgentFleet.Gateway.Telemetry;
 using AgentFleet.ServiceDefaults.Problems;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
-using Microsoft.AspNetCore.Mvc;
 
 namespace AgentFleet.Gateway.Auth;
 
@@ -41,15 +40,10 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
         {
             metrics.AuthFailed("invalid");
         }
-        context.Response.StatusCode = status;
         if (status == StatusCodes.Status401Unauthorized)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
         }
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail, Extensions = { ["code"] = code } },
-        });
+        await problems.WriteProblemAsync(context, status, code, title, detail);
     }
 }

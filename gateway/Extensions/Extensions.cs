@@ -60,6 +60,7 @@ internal static class Extensions
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
             MaxConnectionsPerServer = int.MaxValue,
         }, disposeHandler: true));
+        builder.Services.AddSingleton<ForwardingFailures>();
         builder.Services.AddSingleton<UpgradeForwarder>();
         builder.Services.AddSingleton<HttpForwarder>();
 

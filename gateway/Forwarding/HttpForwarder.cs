@@ -15,7 +15,7 @@ namespace AgentFleet.Gateway.Forwarding;
 /// as ProblemDetails, as long as nothing was sent yet.
 /// </summary>
 public sealed partial class HttpForwarder(
-    HttpMessageInvoker invoker, IdentitySigner signer, UpgradeForwarder upgrades, IProblemDetailsService problems, GatewayMetrics metrics, ILogger<HttpForwarder> logger)
+    HttpMessageInvoker invoker, IdentitySigner signer, UpgradeForwarder upgrades, ForwardingFailures failures, GatewayMetrics metrics, ILogger<HttpForwarder> logger)
 {
     private const int BufferSize = 64 * 1024;
 
@@ -25,7 +25,7 @@ public sealed partial class HttpForwarder(
         {
             // The body is left unread: the connection cannot be reused, and saying so lets the client stop sending.
             context.Response.Headers.Connection = "close";
-            await FailAsync(context, route, StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large.",
+            await failures.FailAsync(context, route, StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large.",
                 $"This route accepts at most {route.MaxRequestBodySize} bytes.", "body_too_large");
             return;
         }
@@ -55,7 +55,7 @@ public sealed partial class HttpForwarder(
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or BadHttpRequestException or IOException)
         {
-            await SendFailedAsync(context, route, destination, e, timedOut: timeout.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested);
+            await failures.SendFailedAsync(context, route, destination, e, timedOut: timeout.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested);
             return;
         }
         using (response)
@@ -99,47 +99,6 @@ public sealed partial class HttpForwarder(
         }
     }
 
-    private async Task SendFailedAsync(HttpContext context, ProxyRoute route, Uri destination, Exception e, bool timedOut)
-    {
-        if (context.RequestAborted.IsCancellationRequested)
-        {
-            return;
-        }
-        if (FindTooLarge(e) is not null)
-        {
-            await FailAsync(context, route, StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large.",
-                $"This route accepts at most {route.MaxRequestBodySize ?? context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes.", "body_too_large");
-        }
-        else if (timedOut)
-        {
-            await FailAsync(context, route, StatusCodes.Status504GatewayTimeout, ProblemCodes.Timeout, "The service did not answer in time.",
-                $"{route.Cluster.Id} did not answer within {route.Timeout.TotalSeconds:0.#} s.", "timeout");
-        }
-        else
-        {
-            LogConnectFailed(logger, route.Cluster.Id, destination, e.Message);
-            await FailAsync(context, route, StatusCodes.Status502BadGateway, ProblemCodes.BadGateway, "The service is unreachable.",
-                $"{route.Cluster.Id} could not be reached.", "connect");
-        }
-    }
-
-    private async Task FailAsync(HttpContext context, ProxyRoute route, int status, string code, string title, string detail, string kind)
-    {
-        metrics.ForwardFailed(kind, route.Cluster.Id);
-        if (context.Response.HasStarted)
-        {
-            context.Abort();
-            return;
-        }
-        context.Response.Clear();
-        context.Response.StatusCode = status;
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = title, Detail = detail, Extensions = { ["code"] = code } },
-        });
-    }
-
     private void Sign(HttpContext context, HttpRequestMessage request)
     {
         if (context.Features.Get<CallerIdentity>() is { } identity)
@@ -177,21 +136,6 @@ public sealed partial class HttpForwarder(
         var pathText = path.HasValue ? path.ToUriComponent() : "/";
         return new Uri($"{destination.Scheme}://{destination.Authority}{basePath}{pathText}{request.QueryString.ToUriComponent()}");
     }
-
-    private static BadHttpRequestException? FindTooLarge(Exception? e)
-    {
-        for (; e is not null; e = e.InnerException)
-        {
-            if (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } tooLarge)
-            {
-                return tooLarge;
-            }
-        }
-        return null;
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to {Cluster} ({Destination}) failed: {Reason}")]
-    private static partial void LogConnectFailed(ILogger logger, string cluster, Uri destination, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Route {Route}: the service's body broke off: {Reason}")]
     private static partial void LogBodyFailed(ILogger logger, string route, string reason);

@@ -1,6 +1,4 @@
 using AgentFleet.Gateway.Configuration;
-using AgentFleet.Gateway.Telemetry;
-using AgentFleet.ServiceDefaults.Problems;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace AgentFleet.Gateway.Forwarding;
@@ -10,7 +8,7 @@ namespace AgentFleet.Gateway.Forwarding;
 /// become byte pipes and the gateway copies each way until either side closes. Frames pass untouched, so messages,
 /// pings and close codes arrive as sent.
 /// </summary>
-public sealed partial class UpgradeForwarder(HttpMessageInvoker invoker, IProblemDetailsService problems, GatewayMetrics metrics, ILogger<UpgradeForwarder> logger)
+public sealed class UpgradeForwarder(HttpMessageInvoker invoker, ForwardingFailures failures)
 {
     public async Task ForwardAsync(HttpContext context, ProxyRoute route, HttpRequestMessage request, Action<HttpContext, HttpRequestMessage> sign)
     {
@@ -32,24 +30,7 @@ public sealed partial class UpgradeForwarder(HttpMessageInvoker invoker, IProble
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
             {
-                if (context.RequestAborted.IsCancellationRequested)
-                {
-                    return;
-                }
-                var timedOut = timeout.IsCancellationRequested;
-                LogHandshakeFailed(logger, route.Cluster.Id, e.Message);
-                metrics.ForwardFailed(timedOut ? "timeout" : "connect", route.Cluster.Id);
-                context.Response.StatusCode = timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
-                await problems.WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = context,
-                    ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails
-                    {
-                        Status = context.Response.StatusCode,
-                        Title = timedOut ? "The service did not answer in time." : "The service is unreachable.",
-                        Extensions = { ["code"] = timedOut ? ProblemCodes.Timeout : ProblemCodes.BadGateway },
-                    },
-                });
+                await failures.SendFailedAsync(context, route, request.RequestUri!, e, timedOut: timeout.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested);
                 return;
             }
         }
@@ -95,7 +76,4 @@ public sealed partial class UpgradeForwarder(HttpMessageInvoker invoker, IProble
             // A side went away; the caller ends the other direction.
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "WebSocket handshake to {Cluster} failed: {Reason}")]
-    private static partial void LogHandshakeFailed(ILogger logger, string cluster, string reason);
 }

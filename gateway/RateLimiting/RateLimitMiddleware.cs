@@ -38,17 +38,8 @@ public sealed class RateLimitMiddleware(RequestDelegate next, GatewayRateLimiter
         metrics.RateLimited(policy.Name);
         var seconds = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds));
         headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails
-            {
-                Status = StatusCodes.Status429TooManyRequests,
-                Title = "Too many requests.",
-                Detail = $"The limit is {policy.PermitLimit} requests per {policy.Window.TotalSeconds:0.#} s; the next one is allowed in {seconds} s.",
-                Extensions = { ["code"] = ProblemCodes.RateLimited, ["retryAfterSeconds"] = seconds },
-            },
-        });
+        await problems.WriteProblemAsync(context, StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited, "Too many requests.",
+            $"The limit is {policy.PermitLimit} requests per {policy.Window.TotalSeconds:0.#} s; the next one is allowed in {seconds} s.",
+            [new("retryAfterSeconds", seconds)]);
     }
 }

@@ -1,0 +1,65 @@
+using AgentFleet.Gateway.Configuration;
+using AgentFleet.Gateway.Telemetry;
+using AgentFleet.ServiceDefaults.Problems;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace AgentFleet.Gateway.Forwarding;
+
+/// <summary>
+/// What the client hears when a forward fails before the service answered: 413 for a body over the route's limit,
+/// 504 when the service stayed silent past the route's timeout, 502 when it could not be reached; nothing when the
+/// client itself left. Once a response has begun there is no status to send, so the connection is cut instead.
+/// </summary>
+public sealed partial class ForwardingFailures(IProblemDetailsService problems, GatewayMetrics metrics, ILogger<ForwardingFailures> logger)
+{
+    public async Task SendFailedAsync(HttpContext context, ProxyRoute route, Uri destination, Exception e, bool timedOut)
+    {
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+        if (FindTooLarge(e) is not null)
+        {
+            await FailAsync(context, route, StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large.",
+                $"This route accepts at most {route.MaxRequestBodySize ?? context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes.", "body_too_large");
+        }
+        else if (timedOut)
+        {
+            await FailAsync(context, route, StatusCodes.Status504GatewayTimeout, ProblemCodes.Timeout, "The service did not answer in time.",
+                $"{route.Cluster.Id} did not answer within {route.Timeout.TotalSeconds:0.#} s.", "timeout");
+        }
+        else
+        {
+            LogConnectFailed(logger, route.Cluster.Id, destination, e.Message);
+            await FailAsync(context, route, StatusCodes.Status502BadGateway, ProblemCodes.BadGateway, "The service is unreachable.",
+                $"{route.Cluster.Id} could not be reached.", "connect");
+        }
+    }
+
+    public async Task FailAsync(HttpContext context, ProxyRoute route, int status, string code, string title, string detail, string kind)
+    {
+        metrics.ForwardFailed(kind, route.Cluster.Id);
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return;
+        }
+        context.Response.Clear();
+        await problems.WriteProblemAsync(context, status, code, title, detail);
+    }
+
+    private static BadHttpRequestException? FindTooLarge(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } tooLarge)
+            {
+                return tooLarge;
+            }
+        }
+        return null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to {Cluster} ({Destination}) failed: {Reason}")]
+    private static partial void LogConnectFailed(ILogger logger, string cluster, Uri destination, string reason);
+}
