@@ -30,6 +30,7 @@ var sessionRunner = builder.AddProject<Projects.SessionRunner>("session-runner")
     .WithReference(redis).WaitFor(redis)
     .WithReference(zaiProxy).WaitFor(zaiProxy)
     .WithEnvironment("SessionKeys__Secret", sessionKeySecret)
+    .WithEnvironment("Identity__Secret", identitySecret)
     .WithAgentRunnerDefaults(builder)
     .WithHttpHealthCheck("/health");
 

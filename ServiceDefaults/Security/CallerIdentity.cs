@@ -42,6 +42,12 @@ public sealed record CallerIdentity(string KeyId, string Owner, CallerRole Role)
         return role != 0;
     }
 
+    /// <summary>
+    /// The identity a service signs its own calls to another service with (gRPC between services): admin rights,
+    /// named after the calling service, owning nothing of a user's.
+    /// </summary>
+    public static CallerIdentity Service(string name) => new($"service:{name}", "system", CallerRole.Admin);
+
     /// <summary>Minimal API binding: the identity the middleware verified for this request.</summary>
     public static ValueTask<CallerIdentity?> BindAsync(HttpContext context) =>
         ValueTask.FromResult(context.Features.Get<CallerIdentity>());

@@ -6,23 +6,32 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AgentFleet.ServiceDefaults.Security;
 
 /// <summary>
-/// Refuses every request to a service's API that does not carry an identity signed by the gateway, so reaching a
-/// service port directly grants nothing. Health, metrics and the OpenAPI document stay open, as on the gateway;
-/// gRPC calls between services are not behind it (see the README).
+/// Refuses every request to a service that does not carry an identity signed with the shared secret: by the gateway
+/// for a user's call, by the calling service for gRPC between services. Reaching a service port directly grants
+/// nothing. Health, metrics, the OpenAPI document and the gRPC health service stay open.
 /// </summary>
-public sealed class CallerIdentityMiddleware(RequestDelegate next, IdentitySigner signer)
+public sealed class CallerIdentityMiddleware(RequestDelegate next, IdentitySigner signer, bool grpcOnly)
 {
-    private static readonly string[] OpenPrefixes = ["/health", "/alive", "/ready", "/metrics", "/openapi"];
+    private static readonly string[] OpenPrefixes = ["/health", "/alive", "/ready", "/metrics", "/openapi", "/grpc.health.v1.Health"];
 
     public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
-        if (IsOpen(path) || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
+        var grpc = context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
+        if (IsOpen(path) || (grpcOnly && !grpc))
         {
             return next(context);
         }
         if (signer.Verify(context.Request) is not { } identity)
         {
+            if (grpc)
+            {
+                // Trailers-only, as a gRPC server answers a call it refuses: status 16, UNAUTHENTICATED.
+                context.Response.ContentType = "application/grpc";
+                context.Response.Headers["grpc-status"] = "16";
+                context.Response.Headers["grpc-message"] = "The call carries no valid signed identity.";
+                return Task.CompletedTask;
+            }
             throw new ProblemException(StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, "Not signed by the gateway.",
                 "This service answers requests forwarded by the gateway, which signs the caller's identity; this request carries no valid signature.",
                 "Call the gateway with your API key instead.");
@@ -53,6 +62,9 @@ public static class CallerIdentityExtensions
         return services;
     }
 
-    /// <summary>Requires the gateway's signed caller identity on every API request (after <c>MapDefaultEndpoints</c>).</summary>
-    public static IApplicationBuilder UseCallerIdentity(this IApplicationBuilder app) => app.UseMiddleware<CallerIdentityMiddleware>();
+    /// <summary>
+    /// Requires a signed caller identity on every request but health and metrics (after <c>MapDefaultEndpoints</c>);
+    /// with <paramref name="grpcOnly"/>, only on gRPC calls, for a service whose HTTP API authenticates its callers itself.
+    /// </summary>
+    public static IApplicationBuilder UseCallerIdentity(this IApplicationBuilder app, bool grpcOnly = false) => app.UseMiddleware<CallerIdentityMiddleware>(grpcOnly);
 }

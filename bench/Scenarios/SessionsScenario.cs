@@ -31,6 +31,7 @@ public sealed class SessionsScenario : IScenario
             ["Kestrel__Endpoints__grpc__Url"] = runnerGrpc,
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
             ["SessionRunner__Root"] = root,
+            ["Identity__Secret"] = BenchIdentity.Secret,
         });
         await using var api = await StartAsync("ManagementApi", new(shared) { ["services__session-runner__grpc__0"] = runnerGrpc, ["Identity__Secret"] = BenchIdentity.Secret });
         using var http = new HttpClient(BenchIdentity.AdminHandler()) { BaseAddress = new Uri(api.HttpUrl), Timeout = Timeout.InfiniteTimeSpan };

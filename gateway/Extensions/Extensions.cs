@@ -37,7 +37,8 @@ internal static class Extensions
         builder.Services.AddIdentitySigner();
 
         builder.Services.AddSingleton(services =>
-            new ManagementApiGrpc.ManagementApiClient(GrpcChannel.ForService(services.GetRequiredService<IConfiguration>(), "management-api")));
+            new ManagementApiGrpc.ManagementApiClient(GrpcChannel.ForService(services.GetRequiredService<IConfiguration>(), "management-api",
+                new GrpcChannelOptions { WrapHandler = inner => new SignedIdentityHandler(services.GetRequiredService<IdentitySigner>(), CallerIdentity.Service(ResourceName), inner) })));
         builder.Services.AddSingleton<ApiKeyResolver>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

@@ -1,4 +1,5 @@
 using AgentFleet.Grpc.Server;
+using AgentFleet.ServiceDefaults.Security;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Extensions;
 
@@ -8,6 +9,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.UseCallerIdentity();
 app.MapGrpcService<SessionRunnerGrpc.SessionRunnerBase>();
 app.Run();
 

@@ -1,4 +1,5 @@
 using AgentFleet.Grpc.Server;
+using AgentFleet.ServiceDefaults.Security;
 using AgentFleet.ZaiProxy.Apis;
 using AgentFleet.ZaiProxy.Contracts;
 using AgentFleet.ZaiProxy.Extensions;
@@ -10,6 +11,8 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+// Its HTTP API authenticates callers itself (session keys or the gateway's identity); its gRPC needs a signature.
+app.UseCallerIdentity(grpcOnly: true);
 app.MapGrpcService<ZaiProxyGrpc.ZaiProxyBase>();
 app.MapOpenApi();
 app.MapMessagesApi();

@@ -3,6 +3,7 @@ using AgentFleet.Grpc;
 using AgentFleet.Grpc.Client;
 using AgentFleet.Grpc.Health;
 using AgentFleet.Hosting.Orchestration;
+using AgentFleet.ServiceDefaults.Security;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Health.V1;
 
@@ -17,7 +18,7 @@ public sealed class AppHostLifecycleTests
     public async Task EveryResourceBecomesHealthyACrashedServiceIsRestartedAndSigtermLeavesNothingBehind()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var apphost = AppHostProcess.Start(new Dictionary<string, string> { ["MANAGEMENT_API_KEY"] = "test-admin-key" });
+        await using var apphost = AppHostProcess.Start(new Dictionary<string, string> { ["MANAGEMENT_API_KEY"] = "test-admin-key", ["IDENTITY_SECRET"] = IdentitySecret });
 
         // 1. Everything comes up, dependencies first, each service answering on its own endpoint.
         var healthy = await apphost.WaitForAsync(AllHealthy, TimeSpan.FromMinutes(3), "every resource is healthy");
@@ -44,9 +45,19 @@ public sealed class AppHostLifecycleTests
         }
         foreach (var (name, contractMethod) in GrpcContracts)
         {
-            var channel = GrpcChannel.Create(new Uri(healthy.Single(r => r.Name == name).Endpoints["grpc"]));
-            var health = await new HealthGrpc.HealthClient(channel).CheckAsync(new HealthCheckRequest(), new CallOptions(CancellationToken: ct));
-            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+            var address = new Uri(healthy.Single(r => r.Name == name).Endpoints["grpc"]);
+            using (var unsigned = GrpcChannel.Create(address))
+            {
+                // Health is open to anyone; the contract only to a caller that signs, as the services do.
+                var health = await new HealthGrpc.HealthClient(unsigned).CheckAsync(new HealthCheckRequest(), new CallOptions(CancellationToken: ct));
+                Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+                var refused = await Assert.ThrowsAsync<RpcException>(() => unsigned.UnaryAsync(contractMethod, new Empty(), new CallOptions(CancellationToken: ct)));
+                Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+            }
+            var channel = GrpcChannel.Create(address, new GrpcChannelOptions
+            {
+                WrapHandler = inner => new SignedIdentityHandler(new IdentitySigner(IdentitySecret), CallerIdentity.Service("test"), inner),
+            });
             if (name is "management-api")
             {
                 // Implemented, and an empty request is not a key hash.
@@ -88,6 +99,8 @@ public sealed class AppHostLifecycleTests
             Assert.True(PortAllocator.IsFree(new Uri(url).Port), $"{url} is still bound");
         }
     }
+
+    private const string IdentitySecret = "apphost-test-identity-secret";
 
     private static readonly HttpClient Client = new();
 

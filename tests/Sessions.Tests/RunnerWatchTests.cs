@@ -15,7 +15,7 @@ public sealed class RunnerWatchTests(SessionsFixture infrastructure)
         await using var fleet = await Fleet.StartAsync(infrastructure, ct);
         string[] printer = ["sh", "-c", "i=0; while [ $i -lt 150 ]; do echo line $i; i=$((i+1)); sleep 0.01; done"];
         var id = await fleet.StartSessionAsync(new { agent = "command", command = printer, task = "print 150 lines" }, ct);
-        using var channel = GrpcChannel.Create(fleet.RunnerGrpc);
+        using var channel = fleet.RunnerChannel();
         var runner = new SessionRunnerGrpc.SessionRunnerClient(channel);
 
         // One watcher from the start while the agent runs; a second joins at 60 once that much is history.
@@ -38,7 +38,7 @@ public sealed class RunnerWatchTests(SessionsFixture infrastructure)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var fleet = await Fleet.StartAsync(infrastructure, ct);
-        using var channel = GrpcChannel.Create(fleet.RunnerGrpc);
+        using var channel = fleet.RunnerChannel();
         var runner = new SessionRunnerGrpc.SessionRunnerClient(channel);
 
         var error = await Assert.ThrowsAsync<RpcException>(() => WatchAsync(runner, Guid.NewGuid().ToString(), 0, ct));

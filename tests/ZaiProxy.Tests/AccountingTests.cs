@@ -44,7 +44,7 @@ public sealed class AccountingTests(ProxyFixture fixture)
             Assert.Equal((r.Input * 3m + r.Output * 15m) / 1_000_000m, r.Cost);
         });
 
-        using var channel = GrpcChannel.Create(fixture.RelayedGrpc);
+        using var channel = fixture.RelayedChannel();
         var summary = await new ZaiProxyGrpc.ZaiProxyClient(channel).GetUsageAsync(new UsageQuery { SessionId = sessionId.ToString() }, new CallOptions(CancellationToken: ct));
         Assert.Equal(2, summary.Calls);
         Assert.Equal(input, summary.InputTokens);

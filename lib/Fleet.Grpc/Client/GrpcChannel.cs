@@ -8,6 +8,9 @@ public sealed class GrpcChannelOptions
     public int MaxReceiveMessageSize { get; init; } = GrpcProtocol.DefaultMaxMessageSize;
     public int MaxSendMessageSize { get; init; } = GrpcProtocol.DefaultMaxMessageSize;
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Wraps the channel's HTTP/2 handler, for what every call should carry (a signed identity, say).</summary>
+    public Func<HttpMessageHandler, HttpMessageHandler>? WrapHandler { get; init; }
 }
 
 /// <summary>
@@ -22,7 +25,7 @@ public sealed class GrpcChannel : CallInvoker, IDisposable
     {
         Address = address;
         Options = options;
-        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        var transport = new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
             ConnectTimeout = options.ConnectTimeout,
@@ -32,7 +35,8 @@ public sealed class GrpcChannel : CallInvoker, IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
             UseProxy = false,
             AutomaticDecompression = System.Net.DecompressionMethods.None,
-        }, disposeHandler: true);
+        };
+        Invoker = new HttpMessageInvoker(options.WrapHandler?.Invoke(transport) ?? transport, disposeHandler: true);
     }
 
     public Uri Address { get; }
@@ -48,15 +52,18 @@ public sealed class GrpcChannel : CallInvoker, IDisposable
     public static GrpcChannel ForAddress(Uri address) =>
         Shared.GetOrAdd(address, a => new Lazy<GrpcChannel>(() => Create(a))).Value;
 
-    /// <summary>The channel for <c>services__{service}__grpc__0</c>, the address an Aspire AppHost injects.</summary>
-    public static GrpcChannel ForService(IConfiguration configuration, string service)
+    /// <summary>
+    /// The channel for <c>services__{service}__grpc__0</c>, the address an Aspire AppHost injects: the process-wide one,
+    /// or, with <paramref name="options"/>, one of its own.
+    /// </summary>
+    public static GrpcChannel ForService(IConfiguration configuration, string service, GrpcChannelOptions? options = null)
     {
         var value = configuration[$"services:{service}:grpc:0"];
         if (!Uri.TryCreate(value, UriKind.Absolute, out var address))
         {
             throw new InvalidOperationException($"services__{service}__grpc__0 is not set to an address (run through the AppHost, or set it).");
         }
-        return ForAddress(address);
+        return options is null ? ForAddress(address) : Create(address, options);
     }
 
     public override Task<TResponse> UnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default) =>

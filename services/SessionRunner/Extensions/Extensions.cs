@@ -29,6 +29,7 @@ internal static class Extensions
         builder.Services.AddSingleton<AgentAdapters>();
         builder.Services.AddSingleton<AgentEnvironment>();
         builder.Services.AddSingleton<SessionKeys>();
+        builder.Services.AddIdentitySigner();
 
         builder.Services.AddSingleton<SessionEventStore>();
         builder.Services.AddSingleton<SessionEventHub>();

@@ -53,6 +53,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Kestrel__Endpoints__grpc__Url"] = runnerGrpc,
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
             ["SessionRunner__Root"] = Path.Combine(Path.GetTempPath(), $"fleet-gateway-test-{Guid.NewGuid():N}"),
+            ["Identity__Secret"] = IdentitySecret,
         });
         Proxy = await Start("ZaiProxy", new(shared)
         {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentFleet.Hosting.Orchestration;
 using System.Net.WebSockets;
+using AgentFleet.Grpc.Client;
 using AgentFleet.Hosting.Testing;
 using AgentFleet.ServiceDefaults.Security;
 
@@ -62,6 +63,7 @@ public sealed class Fleet : IAsyncDisposable
             ["SessionRunner__Claude__Path"] = ClaudeCli.Path,
             ["SessionRunner__Claude__AnthropicBaseUrl"] = infrastructure.Proxy.HttpUrl,
             ["SessionKeys__Secret"] = SessionsFixture.SessionKeySecret,
+            ["Identity__Secret"] = IdentitySecret,
             // A secret of the runner's own: it must never reach an agent.
             ["FLEET_TEST_SECRET"] = "do-not-leak",
         };
@@ -151,6 +153,10 @@ public sealed class Fleet : IAsyncDisposable
     /// <summary>A client of ManagementApi signed as <paramref name="caller"/>, as the gateway would sign for that caller's key.</summary>
     public HttpClient ClientAs(CallerIdentity caller) =>
         new(new SignedIdentityHandler(Signer, caller)) { BaseAddress = Http.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+
+    /// <summary>A gRPC channel to the runner whose calls are signed as ManagementApi's are.</summary>
+    public GrpcChannel RunnerChannel() => GrpcChannel.Create(RunnerGrpc,
+        new GrpcChannelOptions { WrapHandler = inner => new SignedIdentityHandler(Signer, CallerIdentity.Service("management-api"), inner) });
 
     /// <summary>Signs a WebSocket handshake to <paramref name="uri"/> as the admin, as the gateway would.</summary>
     public static void Sign(ClientWebSocket socket, Uri uri) =>

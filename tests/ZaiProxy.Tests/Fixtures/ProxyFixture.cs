@@ -1,3 +1,4 @@
+using AgentFleet.Grpc.Client;
 using AgentFleet.Hosting.Orchestration;
 using AgentFleet.Hosting.Testing;
 using AgentFleet.ServiceDefaults.Security;
@@ -40,6 +41,12 @@ public sealed class ProxyFixture : IAsyncLifetime
         return (keys.Issue(sessionId.ToString(), budgetUsd), sessionId);
     }
 
+    public const string IdentitySecret = "zai-test-identity-secret";
+
+    /// <summary>A gRPC channel to the relayed proxy whose calls are signed as ManagementApi's would be.</summary>
+    public GrpcChannel RelayedChannel() => GrpcChannel.Create(RelayedGrpc,
+        new GrpcChannelOptions { WrapHandler = inner => new SignedIdentityHandler(new IdentitySigner(IdentitySecret), CallerIdentity.Service("management-api"), inner) });
+
     public async ValueTask InitializeAsync()
     {
         Postgres = await LocalServer.StartPostgresAsync(CancellationToken.None);
@@ -68,6 +75,7 @@ public sealed class ProxyFixture : IAsyncLifetime
             ["Kestrel__Endpoints__http__Url"] = $"http://127.0.0.1:{PortAllocator.GetFreePort()}",
             ["ConnectionStrings__fleetdb"] = DatabaseConnectionString ?? throw new InvalidOperationException("not initialized"),
             ["SessionKeys__Secret"] = Secret,
+            ["Identity__Secret"] = IdentitySecret,
         };
         return await ServiceProcess.StartAsync(typeof(ProxyFixture).Assembly, "ZaiProxy", environment, cancellationToken);
     }
