@@ -1,3 +1,4 @@
+using AgentFleet.ServiceDefaults.Problems;
 using Microsoft.AspNetCore.Http;
 
 namespace AgentFleet.ServiceDefaults.Security;
@@ -20,8 +21,18 @@ public sealed record CallerIdentity(string KeyId, string Owner, CallerRole Role)
 
     public bool IsAtLeast(CallerRole role) => Role >= role;
 
-    /// <summary>Admins reach everything; everyone else only what was created under their own owner.</summary>
-    public bool Owns(string? owner) => IsAdmin || string.Equals(owner, Owner, StringComparison.Ordinal);
+    /// <summary>
+    /// Refuses (403 <c>insufficient_role</c>) a caller below <paramref name="role"/>. The gateway checks roles per route;
+    /// services check again, so a route misconfigured there grants nothing here.
+    /// </summary>
+    public void Require(CallerRole role)
+    {
+        if (!IsAtLeast(role))
+        {
+            throw new ProblemException(StatusCodes.Status403Forbidden, ProblemCodes.InsufficientRole, "The key's role does not allow this.",
+                $"This needs the {RoleName(role)} role; the key is {RoleName(Role)}.");
+        }
+    }
 
     public static string RoleName(CallerRole role) => role switch
     {

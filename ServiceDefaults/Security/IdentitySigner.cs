@@ -26,12 +26,9 @@ public sealed class IdentitySigner
 
     public IdentitySigner(string? secret, TimeProvider? time = null)
     {
-        IsConfigured = secret is { Length: > 0 };
-        _secret = IsConfigured ? Encoding.UTF8.GetBytes(secret!) : RandomNumberGenerator.GetBytes(32);
+        _secret = secret is { Length: > 0 } ? Encoding.UTF8.GetBytes(secret) : RandomNumberGenerator.GetBytes(32);
         _time = time ?? TimeProvider.System;
     }
-
-    public bool IsConfigured { get; }
 
     /// <summary>Sets the identity headers for a request to <paramref name="method"/> <paramref name="path"/> (as sent: encoded, no query).</summary>
     public void Sign(CallerIdentity identity, string method, string path, Action<string, string> setHeader)

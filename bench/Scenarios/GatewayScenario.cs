@@ -1,5 +1,4 @@
 using AgentFleet.Bench.Harness;
-using AgentFleet.Hosting.Orchestration;
 using AgentFleet.Hosting.Testing;
 
 namespace AgentFleet.Bench.Scenarios;
@@ -22,26 +21,26 @@ public sealed class GatewayScenario : IScenario
     {
         await using var postgres = await LocalServer.StartPostgresAsync(CancellationToken.None);
         await using var redis = await LocalServer.StartRedisAsync(CancellationToken.None);
-        var apiGrpc = Url();
-        await using var api = await StartAsync("ManagementApi", new()
+        var apiGrpc = BenchServices.FreeUrl();
+        await using var api = await BenchServices.StartAsync("ManagementApi", new()
         {
             ["ConnectionStrings__fleetdb"] = postgres.ConnectionString,
             ["ConnectionStrings__redis"] = redis.ConnectionString,
             ["Kestrel__Endpoints__grpc__Url"] = apiGrpc,
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
             // Not called by this endpoint; set so the service is wired as in the AppHost.
-            ["services__session-runner__grpc__0"] = Url(),
+            ["services__session-runner__grpc__0"] = BenchServices.FreeUrl(),
             ["Identity__Secret"] = BenchIdentity.Secret,
         });
-        await using var gateway = await StartAsync("Gateway", new()
+        await using var gateway = await BenchServices.StartAsync("Gateway", new()
         {
             ["ConnectionStrings__redis"] = redis.ConnectionString,
             ["MANAGEMENT_API_KEY"] = AdminKey,
             ["Identity__Secret"] = BenchIdentity.Secret,
             ["services__management-api__http__0"] = api.HttpUrl,
             ["services__management-api__grpc__0"] = apiGrpc,
-            ["services__zai-proxy__http__0"] = Url(),
-            ["services__comfy-bridge__http__0"] = Url(),
+            ["services__zai-proxy__http__0"] = BenchServices.FreeUrl(),
+            ["services__comfy-bridge__http__0"] = BenchServices.FreeUrl(),
             // High enough never to refuse, so every request still pays for the Redis round trip.
             ["RateLimiting__Policies__default__PermitLimit"] = "1000000000",
         });
@@ -78,16 +77,5 @@ public sealed class GatewayScenario : IScenario
         var addedP99 = Mean("gateway, 1 caller", r => r.Percentile(99)) - Mean("direct, 1 caller", r => r.Percentile(99));
         Console.WriteLine($"{"added by the gateway",-30} p50 {addedP50:N3} ms, p99 {addedP99:N3} ms (1 caller)");
         Report.Ratio("throughput", Mean($"gateway, {Concurrency} callers", r => r.PerSecond), Mean($"direct, {Concurrency} callers", r => r.PerSecond), "req/s");
-    }
-
-    private static string Url() => $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
-
-    private static Task<ServiceProcess> StartAsync(string name, Dictionary<string, string> environment)
-    {
-        environment["Kestrel__Endpoints__http__Url"] = Url();
-        // Measured as deployed, not in the Development environment the test helper defaults to.
-        environment["DOTNET_ENVIRONMENT"] = "Production";
-        environment["Logging__LogLevel__Default"] = "Warning";
-        return ServiceProcess.StartAsync(typeof(GatewayScenario).Assembly, name, environment, CancellationToken.None);
     }
 }

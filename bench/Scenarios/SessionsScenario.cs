@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AgentFleet.Bench.Harness;
-using AgentFleet.Hosting.Orchestration;
 using AgentFleet.Hosting.Testing;
 
 namespace AgentFleet.Bench.Scenarios;
@@ -23,17 +22,17 @@ public sealed class SessionsScenario : IScenario
         var events = options.Quick ? 20_000 : 100_000;
         await using var postgres = await LocalServer.StartPostgresAsync(CancellationToken.None);
         await using var redis = await LocalServer.StartRedisAsync(CancellationToken.None);
-        var runnerGrpc = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
+        var runnerGrpc = BenchServices.FreeUrl();
         var root = Path.Combine(Path.GetTempPath(), $"fleet-bench-{Guid.NewGuid():N}");
         var shared = new Dictionary<string, string> { ["ConnectionStrings__fleetdb"] = postgres.ConnectionString, ["ConnectionStrings__redis"] = redis.ConnectionString };
-        await using var runner = await StartAsync("SessionRunner", new(shared)
+        await using var runner = await BenchServices.StartAsync("SessionRunner", new(shared)
         {
             ["Kestrel__Endpoints__grpc__Url"] = runnerGrpc,
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
             ["SessionRunner__Root"] = root,
             ["Identity__Secret"] = BenchIdentity.Secret,
         });
-        await using var api = await StartAsync("ManagementApi", new(shared) { ["services__session-runner__grpc__0"] = runnerGrpc, ["Identity__Secret"] = BenchIdentity.Secret });
+        await using var api = await BenchServices.StartAsync("ManagementApi", new(shared) { ["services__session-runner__grpc__0"] = runnerGrpc, ["Identity__Secret"] = BenchIdentity.Secret });
         using var http = new HttpClient(BenchIdentity.AdminHandler()) { BaseAddress = new Uri(api.HttpUrl), Timeout = Timeout.InfiniteTimeSpan };
 
         var pipe = await BarePipeAsync(events);
@@ -120,13 +119,5 @@ public sealed class SessionsScenario : IScenario
             }
         }
         return (latencies, latencies.Count / (clock?.Elapsed.TotalSeconds ?? 1), faults);
-    }
-
-    private static Task<ServiceProcess> StartAsync(string name, Dictionary<string, string> environment)
-    {
-        environment["Kestrel__Endpoints__http__Url"] = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
-        // Measured as deployed, not in the Development environment the test helper defaults to.
-        environment["DOTNET_ENVIRONMENT"] = "Production";
-        return ServiceProcess.StartAsync(typeof(SessionsScenario).Assembly, name, environment, CancellationToken.None);
     }
 }

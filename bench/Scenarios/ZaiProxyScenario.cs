@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using AgentFleet.Bench.Harness;
-using AgentFleet.Hosting.Orchestration;
 using AgentFleet.Hosting.Testing;
 using AgentFleet.ServiceDefaults.Security;
 using Microsoft.Extensions.Configuration;
@@ -98,10 +97,8 @@ public sealed class ZaiProxyScenario : IScenario
 
     private static Task<ServiceProcess> StartAsync(string database, string secret, Dictionary<string, string> environment)
     {
-        environment["Kestrel__Endpoints__http__Url"] = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
         environment["ConnectionStrings__fleetdb"] = database;
         environment["SessionKeys__Secret"] = secret;
-        environment["DOTNET_ENVIRONMENT"] = "Production";
-        return ServiceProcess.StartAsync(typeof(ZaiProxyScenario).Assembly, "ZaiProxy", environment, CancellationToken.None);
+        return BenchServices.StartAsync("ZaiProxy", environment);
     }
 }

@@ -21,6 +21,4 @@ public static class GatewayPolicies
             options.AddPolicy(Operator, policy => policy.RequireRole("operator", "admin"));
             options.AddPolicy(Admin, policy => policy.RequireRole("admin"));
         });
-
-    public static string RoleClaim(CallerRole role) => CallerIdentity.RoleName(role);
 }

@@ -11,7 +11,7 @@ namespace AgentFleet.Gateway.Docs;
 public static class DocsEndpoints
 {
     /// <summary>The clusters whose documents <c>/docs</c> lists: <c>Docs:Clusters</c>, by default the three public services.</summary>
-    public static string[] DocumentedClusters(IConfiguration configuration) =>
+    private static string[] DocumentedClusters(IConfiguration configuration) =>
         configuration.GetSection("Docs:Clusters").Get<string[]>() ?? ["management-api", "zai-proxy", "comfy-bridge"];
 
     public static WebApplication UseGatewayDocs(this WebApplication app)
@@ -26,13 +26,14 @@ public static class DocsEndpoints
                 options.SwaggerEndpoint($"/docs/{cluster}/openapi.json", cluster);
             }
         });
-        app.MapGet("/docs/{cluster}/openapi.json", GetDocument).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/docs/{cluster}/openapi.json", (string cluster, HttpContext context, IReadOnlyList<ProxyRoute> routes, HttpMessageInvoker invoker) =>
+            GetDocument(cluster, clusters, context, routes, invoker)).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 
-    private static async Task GetDocument(string cluster, HttpContext context, IReadOnlyList<ProxyRoute> routes, HttpMessageInvoker invoker, IConfiguration configuration)
+    private static async Task GetDocument(string cluster, string[] documented, HttpContext context, IReadOnlyList<ProxyRoute> routes, HttpMessageInvoker invoker)
     {
-        var target = DocumentedClusters(configuration).Contains(cluster)
+        var target = documented.Contains(cluster)
             ? routes.Select(r => r.Cluster).FirstOrDefault(c => string.Equals(c.Id, cluster, StringComparison.OrdinalIgnoreCase))
             : null;
         if (target is null)

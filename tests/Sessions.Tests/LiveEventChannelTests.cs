@@ -17,11 +17,8 @@ public sealed class LiveEventChannelTests
     public async Task BatchesTheRunnerPublishesReachTheLiveFeedAsEventsInSequenceOrder()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var redis = await LocalServer.StartRedisAsync(ct);
-        await using var runnerClient = await RedisClient.ConnectAsync(redis.ConnectionString, ct);
-        await using var apiClient = await RedisClient.ConnectAsync(redis.ConnectionString, ct);
-        var publisher = new SessionEventPublisher(runnerClient);
-        var feed = new SessionEventFeed(apiClient);
+        await using var channelEnds = await ChannelEnds.StartAsync(ct);
+        var (runnerClient, publisher, feed) = (channelEnds.Runner, channelEnds.Publisher, channelEnds.Feed);
         var sessionId = Guid.NewGuid().ToString();
         var received = new ConcurrentQueue<long>();
         var all = new TaskCompletionSource();
@@ -48,11 +45,8 @@ public sealed class LiveEventChannelTests
     public async Task ManyWatchersOfOneSessionShareOneRedisSubscriptionAndEachGetsEveryEvent()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var redis = await LocalServer.StartRedisAsync(ct);
-        await using var runnerClient = await RedisClient.ConnectAsync(redis.ConnectionString, ct);
-        await using var apiClient = await RedisClient.ConnectAsync(redis.ConnectionString, ct);
-        var publisher = new SessionEventPublisher(runnerClient);
-        var feed = new SessionEventFeed(apiClient);
+        await using var channelEnds = await ChannelEnds.StartAsync(ct);
+        var (runnerClient, publisher, feed) = (channelEnds.Runner, channelEnds.Publisher, channelEnds.Feed);
         var sessionId = Guid.NewGuid().ToString();
         var channel = SessionRunnerGrpc.EventChannel(sessionId);
         var watchers = Enumerable.Range(0, 3).Select(_ => (Received: new ConcurrentQueue<StreamedEvent>(), Done: new TaskCompletionSource())).ToList();
@@ -91,6 +85,29 @@ public sealed class LiveEventChannelTests
         {
             await publisher.PublishAsync(sessionId, Events(sessionId, 4), ct);
             Assert.Equal(4, await again.Task.WaitAsync(TimeSpan.FromSeconds(10), ct));
+        }
+    }
+
+    /// <summary>A Redis of the test's own, with the runner's publisher and ManagementApi's feed on separate connections, as in production.</summary>
+    private sealed class ChannelEnds(LocalServer redis, RedisClient runner, RedisClient api) : IAsyncDisposable
+    {
+        public RedisClient Runner => runner;
+
+        public SessionEventPublisher Publisher { get; } = new(runner);
+
+        public SessionEventFeed Feed { get; } = new(api);
+
+        public static async Task<ChannelEnds> StartAsync(CancellationToken ct)
+        {
+            var redis = await LocalServer.StartRedisAsync(ct);
+            return new ChannelEnds(redis, await RedisClient.ConnectAsync(redis.ConnectionString, ct), await RedisClient.ConnectAsync(redis.ConnectionString, ct));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await api.DisposeAsync();
+            await runner.DisposeAsync();
+            await redis.DisposeAsync();
         }
     }
 

@@ -64,17 +64,7 @@ public static partial class KeysApi
         return TypedResults.NoContent();
     }
 
-    /// <summary>The gateway checks roles per route; the service checks again, so a route misconfigured there grants nothing here.</summary>
-    public static void RequireRole(CallerIdentity caller, CallerRole role)
-    {
-        if (!caller.IsAtLeast(role))
-        {
-            throw new ProblemException(StatusCodes.Status403Forbidden, ProblemCodes.InsufficientRole, "The key's role does not allow this.",
-                $"This needs the {CallerIdentity.RoleName(role)} role; the key is {CallerIdentity.RoleName(caller.Role)}.");
-        }
-    }
-
-    private static void RequireAdmin(CallerIdentity caller) => RequireRole(caller, CallerRole.Admin);
+    private static void RequireAdmin(CallerIdentity caller) => caller.Require(CallerRole.Admin);
 
     private static ProblemException Invalid(string detail) =>
         new(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, "The request is not valid.", detail);

@@ -34,7 +34,7 @@ public static class SessionsApi
 
     public static async Task<Accepted<SessionCreated>> CreateSession(CreateSessionRequest request, [AsParameters] SessionServices services, CancellationToken cancellationToken)
     {
-        KeysApi.RequireRole(services.Caller, CallerRole.Operator);
+        services.Caller.Require(CallerRole.Operator);
         Validate(request);
         var id = Guid.NewGuid();
         var limit = services.Caller.IsAdmin ? 0 : services.Limits.Value.MaxActiveSessionsPerOwner;
@@ -170,7 +170,7 @@ public static class SessionsApi
     private static async Task<Ok<SessionView>> ControlAsync(string id, SessionServices services,
         Func<SessionRunnerGrpc.SessionRunnerClient, string, CallOptions, Task<SessionInfo>> call, CancellationToken cancellationToken)
     {
-        KeysApi.RequireRole(services.Caller, CallerRole.Operator);
+        services.Caller.Require(CallerRole.Operator);
         var view = await FindAsync(id, services, cancellationToken);
         var info = await RunnerErrors.CallAsync(() => call(services.Runner, view.SessionId.ToString(),
             new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30), CancellationToken: cancellationToken)));

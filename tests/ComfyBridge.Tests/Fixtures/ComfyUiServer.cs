@@ -51,9 +51,6 @@ public sealed class ComfyUiServer : IAsyncDisposable
     /// <summary>How long each sampler step takes.</summary>
     public TimeSpan StepDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>Every prompt that was queued, for tests that look at what the bridge sent.</summary>
-    public ConcurrentQueue<JsonObject> Received { get; } = new();
-
     public static async Task<ComfyUiServer> StartAsync()
     {
         var server = new ComfyUiServer(Hosting.Orchestration.PortAllocator.GetFreePort(), Directory.CreateTempSubdirectory("comfyui-output-").FullName);
@@ -139,7 +136,6 @@ public sealed class ComfyUiServer : IAsyncDisposable
         {
             return Results.Json(new { error = new { type = "prompt_no_outputs", message = "Prompt has no outputs", details = "", extra_info = new { } }, node_errors = new { } }, statusCode: 400);
         }
-        Received.Enqueue(body);
         var job = new Job(Guid.NewGuid().ToString(), Interlocked.Increment(ref _number), prompt, body["client_id"]?.GetValue<string>());
         lock (_gate)
         {

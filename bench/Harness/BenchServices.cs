@@ -1,0 +1,19 @@
+using AgentFleet.Hosting.Orchestration;
+using AgentFleet.Hosting.Testing;
+
+namespace AgentFleet.Bench.Harness;
+
+/// <summary>The services a scenario measures, started as processes the way the AppHost starts them.</summary>
+public static class BenchServices
+{
+    /// <summary>A loopback URL on a port free right now.</summary>
+    public static string FreeUrl() => $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
+
+    /// <summary>Starts <paramref name="name"/> on a free http port, in the Production environment (measured as deployed).</summary>
+    public static Task<ServiceProcess> StartAsync(string name, Dictionary<string, string> environment)
+    {
+        environment["Kestrel__Endpoints__http__Url"] = FreeUrl();
+        environment["DOTNET_ENVIRONMENT"] = "Production";
+        return ServiceProcess.StartAsync(typeof(BenchServices).Assembly, name, environment, CancellationToken.None);
+    }
+}
