@@ -1,6 +1,7 @@
-using AgentFleet.Grpc.Server;
+using AgentFleet.ComfyBridge.Apis;
 using AgentFleet.ComfyBridge.Contracts;
 using AgentFleet.ComfyBridge.Extensions;
+using AgentFleet.Grpc.Server;
 using AgentFleet.ServiceDefaults.Security;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,8 +11,13 @@ builder.AddApplicationServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseCallerIdentity();
+app.UseOutputNameGuard();
+app.UseWebSockets();
 app.MapOpenApi();
 app.MapGrpcService<ComfyBridgeGrpc.ComfyBridgeBase>();
+app.MapWorkflowsApi();
+app.MapOutputsApi();
+app.MapBridgeStatusApi();
 app.Run();
 
 /// <summary>Visible to functional tests through WebApplicationFactory.</summary>

@@ -30,11 +30,11 @@ public sealed class ComfyUiClientTests : IAsyncLifetime
         Assert.True(await events.MoveNextAsync());
         Assert.Equal("status", events.Current.Type);
 
-        var queued = await _client.QueuePromptAsync(Workflows.TextToImage(steps: 3), clientId, ct);
+        var queued = await _client.QueuePromptAsync(Workflows.TextToImage(steps: 3), clientId, null, ct);
         while (await events.MoveNextAsync())
         {
             messages.Add(events.Current);
-            if (events.Current.Type == "execution_success")
+            if (events.Current.Type == "executing" && events.Current.Data["node"] is null)
             {
                 break;
             }
@@ -48,7 +48,8 @@ public sealed class ComfyUiClientTests : IAsyncLifetime
         Assert.Equal("image/png", mine.First(m => m.Type == "preview").Preview!.ContentType);
         var executed = mine.Single(m => m.Type == "executed");
         var done = mine.Single(m => m.Type == "executing" && m.Data["node"] is null);
-        Assert.True(mine.IndexOf(executed) < mine.IndexOf(done));
+        Assert.True(mine.IndexOf(executed) < mine.IndexOf(mine.Single(m => m.Type == "execution_success")));
+        Assert.Equal(done, mine[^1]);
         var image = executed.Data["output"]!["images"]![0]!;
 
         var history = await _client.GetHistoryAsync(queued.PromptId, ct);
@@ -65,7 +66,7 @@ public sealed class ComfyUiClientTests : IAsyncLifetime
         var ct = TestContext.Current.CancellationToken;
         var workflow = Workflows.TextToImage();
         workflow["3"]!["class_type"] = "NoSuchSampler";
-        var rejected = await Assert.ThrowsAsync<ComfyUiRejectedException>(() => _client.QueuePromptAsync(workflow, "c", ct));
+        var rejected = await Assert.ThrowsAsync<ComfyUiRejectedException>(() => _client.QueuePromptAsync(workflow, "c", null, ct));
         Assert.Contains("NoSuchSampler", rejected.Message);
         Assert.Equal("invalid_prompt", rejected.Error!["type"]!.GetValue<string>());
     }
@@ -75,8 +76,8 @@ public sealed class ComfyUiClientTests : IAsyncLifetime
     {
         var ct = TestContext.Current.CancellationToken;
         _server.StepDelay = TimeSpan.FromMilliseconds(200);
-        var running = await _client.QueuePromptAsync(Workflows.TextToImage(steps: 50), "c", ct);
-        var waiting = await _client.QueuePromptAsync(Workflows.TextToImage(steps: 2), "c", ct);
+        var running = await _client.QueuePromptAsync(Workflows.TextToImage(steps: 50), "c", null, ct);
+        var waiting = await _client.QueuePromptAsync(Workflows.TextToImage(steps: 2), "c", null, ct);
         var deadline = DateTime.UtcNow.AddSeconds(10);
         QueueState queue;
         while ((queue = await _client.GetQueueAsync(ct)).Running.Count == 0 && DateTime.UtcNow < deadline)
@@ -99,7 +100,7 @@ public sealed class ComfyUiClientTests : IAsyncLifetime
     public async Task AFailingNodeEndsInAnExecutionErrorInTheHistory()
     {
         var ct = TestContext.Current.CancellationToken;
-        var failed = await _client.QueuePromptAsync(Workflows.Failing(), "c", ct);
+        var failed = await _client.QueuePromptAsync(Workflows.Failing(), "c", null, ct);
         var history = await WaitForHistoryAsync(failed.PromptId, ct);
         Assert.Equal("error", history["status"]!["status_str"]!.GetValue<string>());
         Assert.Contains("The node failed on purpose.", history["status"]!["messages"]!.ToJsonString());

@@ -24,17 +24,28 @@ public sealed class ComfyUiClient(HttpClient http)
 {
     public Uri BaseAddress => http.BaseAddress!;
 
-    public async Task<PromptQueued> QueuePromptAsync(JsonObject workflow, string clientId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues an API-format workflow. With <paramref name="promptId"/>, ComfyUI uses that id (it honours a supplied one), so
+    /// the caller knows the id before the first message about it can arrive.
+    /// </summary>
+    public async Task<PromptQueued> QueuePromptAsync(JsonObject workflow, string clientId, string? promptId, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync("/prompt", new JsonObject { ["prompt"] = workflow.DeepClone(), ["client_id"] = clientId }, cancellationToken);
-        var body = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
-        if (!response.IsSuccessStatusCode)
+        var body = new JsonObject { ["prompt"] = workflow.DeepClone(), ["client_id"] = clientId };
+        if (promptId is not null)
         {
-            var error = body?["error"] as JsonObject;
-            var message = error?["message"]?.GetValue<string>() ?? $"ComfyUI answered {(int)response.StatusCode}.";
-            throw new ComfyUiRejectedException(message, error, body?["node_errors"] as JsonObject);
+            body["prompt_id"] = promptId;
         }
-        return new PromptQueued(body!["prompt_id"]!.GetValue<string>(), body["number"]?.GetValue<int>() ?? 0);
+        using var response = await http.PostAsJsonAsync("/prompt", body, cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.BadRequest)
+        {
+            var refusal = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
+            var error = refusal?["error"] as JsonObject;
+            var message = error?["message"]?.GetValue<string>() ?? "ComfyUI refused the workflow.";
+            throw new ComfyUiRejectedException(message, error, refusal?["node_errors"] as JsonObject);
+        }
+        response.EnsureSuccessStatusCode();
+        var queued = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
+        return new PromptQueued(queued!["prompt_id"]!.GetValue<string>(), queued["number"]?.GetValue<int>() ?? 0);
     }
 
     /// <summary>The prompt's history entry (<c>outputs</c>, <c>status</c>), or null while it has none (queued, running, or unknown).</summary>

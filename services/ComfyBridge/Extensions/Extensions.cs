@@ -1,7 +1,15 @@
-using AgentFleet.Grpc.Server;
+using AgentFleet.ComfyBridge.ComfyUi;
 using AgentFleet.ComfyBridge.Contracts;
 using AgentFleet.ComfyBridge.Grpc;
+using AgentFleet.ComfyBridge.Jobs;
+using AgentFleet.ComfyBridge.Options;
+using AgentFleet.ComfyBridge.Outputs;
+using AgentFleet.ComfyBridge.Services;
+using AgentFleet.ComfyBridge.Telemetry;
+using AgentFleet.ComfyBridge.Webhooks;
+using AgentFleet.Grpc.Server;
 using AgentFleet.ServiceDefaults.Data;
+using AgentFleet.ServiceDefaults.Health;
 using AgentFleet.ServiceDefaults.Security;
 
 namespace AgentFleet.ComfyBridge.Extensions;
@@ -15,8 +23,23 @@ internal static class Extensions
         builder.Services.AddGrpcServer();
         builder.Services.AddScoped<ComfyBridgeGrpc.ComfyBridgeBase, ComfyBridgeService>();
         builder.AddNpgsqlDataSource("fleetdb");
+        // Registered before the services that read the tables, so they start once the migrations are applied.
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
         builder.Services.AddIdentitySigner();
         builder.Services.AddOpenApi();
+        builder.Services.Configure<ComfyOptions>(builder.Configuration.GetSection(ComfyOptions.Section));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ComfyServerPool>();
+        builder.Services.AddSingleton<ComfyMetrics>();
+        builder.Services.AddSingleton<JobStore>();
+        builder.Services.AddSingleton<JobEventHub>();
+        builder.Services.AddSingleton<JobStreamer>();
+        builder.Services.AddSingleton<JobTracker>();
+        builder.Services.AddSingleton<OutputStore>();
+        builder.Services.AddSingleton<WebhookSender>();
+        builder.Services.AddSingleton<BridgeStatusReader>();
+        builder.Services.AddSingleton<IHealthDetails, BridgeHealth>();
+        builder.Services.AddHostedService<ComfyServerMonitor>();
+        builder.Services.AddHostedService<OutputCleanup>();
     }
 }

@@ -136,7 +136,9 @@ public sealed class ComfyUiServer : IAsyncDisposable
         {
             return Results.Json(new { error = new { type = "prompt_no_outputs", message = "Prompt has no outputs", details = "", extra_info = new { } }, node_errors = new { } }, statusCode: 400);
         }
-        var job = new Job(Guid.NewGuid().ToString(), Interlocked.Increment(ref _number), prompt, body["client_id"]?.GetValue<string>());
+        // Like ComfyUI, a supplied prompt_id is honoured.
+        var promptId = body["prompt_id"]?.GetValue<string>() is { Length: > 0 } supplied ? supplied : Guid.NewGuid().ToString();
+        var job = new Job(promptId, Interlocked.Increment(ref _number), prompt, body["client_id"]?.GetValue<string>());
         lock (_gate)
         {
             _pending.Add(job);
@@ -322,9 +324,9 @@ public sealed class ComfyUiServer : IAsyncDisposable
         }
         if (status == "success")
         {
-            await SendToAsync(job.ClientId, "executing", new JsonObject { ["node"] = null, ["display_node"] = null, ["prompt_id"] = job.Id });
             await Emit("execution_success", new JsonObject { ["timestamp"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
         }
+        // As ComfyUI's prompt worker does: the history is written, then "executing: null" says the prompt is done, whatever its outcome.
         lock (_gate)
         {
             _history[job.Id] = new JsonObject
@@ -334,6 +336,7 @@ public sealed class ComfyUiServer : IAsyncDisposable
                 ["status"] = new JsonObject { ["status_str"] = status == "success" ? "success" : "error", ["completed"] = status == "success", ["messages"] = messages },
             };
         }
+        await SendToAsync(job.ClientId, "executing", new JsonObject { ["node"] = null, ["display_node"] = null, ["prompt_id"] = job.Id });
     }
 
     private JsonObject StatusData()

@@ -1,0 +1,156 @@
+using System.Text.Json.Nodes;
+using AgentFleet.ComfyBridge.Jobs;
+using AgentFleet.ComfyBridge.Model;
+using AgentFleet.ServiceDefaults.Problems;
+using AgentFleet.ServiceDefaults.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AgentFleet.ComfyBridge.Apis;
+
+public static class WorkflowsApi
+{
+    public static IEndpointRouteBuilder MapWorkflowsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/comfyui").WithTags("ComfyUI workflows");
+        api.MapPost("/workflow", SubmitWorkflow).WithName("SubmitWorkflow").WithSummary("Run an API-format ComfyUI workflow");
+        api.MapGet("/workflow/{id}", GetWorkflow).WithName("GetWorkflow").WithSummary("A workflow's status, progress and outputs");
+        api.MapDelete("/workflow/{id}", CancelWorkflow).WithName("CancelWorkflow").WithSummary("Cancel a queued or running workflow");
+        api.MapGet("/workflow/{id}/events", StreamWorkflowEvents).WithName("StreamWorkflowEvents").WithSummary("Server-Sent Events: numbered progress, history then live");
+        api.MapGet("/stream", StreamWebSocket).WithName("WorkflowStream").WithSummary("WebSocket: one workflow's events (workflowId, since), or all of the caller's live");
+        return app;
+    }
+
+    public static async Task<Results<Accepted<WorkflowCreated>, ProblemHttpResult>> SubmitWorkflow(SubmitWorkflowRequest request, [AsParameters] ComfyServices services, CancellationToken cancellationToken)
+    {
+        services.Caller.Require(CallerRole.Operator);
+        var workflow = Validate(request, services);
+        try
+        {
+            var job = await services.Tracker.SubmitAsync(services.Caller, workflow, request.WebhookUrl, cancellationToken);
+            var links = WorkflowLinksFor.Job(job.Id);
+            return TypedResults.Accepted(links.Self, new WorkflowCreated(job.Id, job.Status, job.Server!, links));
+        }
+        catch (ComfyRejection rejection)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "ComfyUI refused the workflow.", detail: rejection.Message,
+                extensions: new Dictionary<string, object?>
+                {
+                    ["code"] = ComfyProblemCodes.WorkflowRejected,
+                    ["comfyError"] = rejection.Error,
+                    ["nodeErrors"] = rejection.NodeErrors,
+                    ["suggestion"] = "Export the workflow with ComfyUI's \"Save (API)\" and check its nodes are installed (GET /v1/comfyui/models lists the models).",
+                });
+        }
+    }
+
+    public static async Task<Ok<WorkflowView>> GetWorkflow(string id, [AsParameters] ComfyServices services, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await ViewAsync(await FindAsync(id, services, cancellationToken), services, cancellationToken));
+
+    public static async Task<Ok<WorkflowView>> CancelWorkflow(string id, [AsParameters] ComfyServices services, CancellationToken cancellationToken)
+    {
+        services.Caller.Require(CallerRole.Operator);
+        var job = await FindAsync(id, services, cancellationToken);
+        if (JobStatus.IsFinal(job.Status))
+        {
+            throw new ProblemException(StatusCodes.Status409Conflict, ComfyProblemCodes.AlreadyFinished, "The workflow has already ended.",
+                $"Workflow {job.Id} is {job.Status}; there is nothing to cancel.");
+        }
+        var cancelled = await services.Tracker.CancelAsync(job.Id, cancellationToken) ?? await services.Jobs.FindAsync(job.Id, null, cancellationToken) ?? job;
+        return TypedResults.Ok(await ViewAsync(cancelled, services, cancellationToken));
+    }
+
+    public static async Task StreamWorkflowEvents(string id, HttpContext context, [AsParameters] ComfyServices services, long? since, CancellationToken cancellationToken)
+    {
+        var job = await FindAsync(id, services, cancellationToken);
+        // Last-Event-ID (a reconnecting EventSource) wins over ?since: it is where this client really is.
+        var after = long.TryParse(context.Request.Headers["Last-Event-ID"], out var lastEventId) ? lastEventId : since ?? 0;
+        await JobEventWire.WriteSseAsync(context.Response, services.Streamer, job.Id, Math.Max(0, after), cancellationToken);
+    }
+
+    public static async Task StreamWebSocket(HttpContext context, [AsParameters] ComfyServices services, string? workflowId, long? since, CancellationToken cancellationToken)
+    {
+        JobRow? job = workflowId is null ? null : await FindAsync(workflowId, services, cancellationToken);
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            throw Invalid("This endpoint speaks WebSocket; connect with a WebSocket client (or use GET /v1/comfyui/workflow/{id}/events for SSE).");
+        }
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        await JobEventWire.RunWebSocketAsync(socket, async (write, ct) =>
+        {
+            if (job is not null)
+            {
+                await services.Streamer.StreamAsync(job.Id, Math.Max(0, since ?? 0), write, () => ValueTask.CompletedTask, ct);
+                return;
+            }
+            // Everything of the caller's, live, until the client leaves.
+            using var live = services.Hub.Subscribe(null, services.Caller.Owner, allOwners: services.Caller.IsAdmin);
+            await foreach (var jobEvent in live.Reader.ReadAllAsync(ct))
+            {
+                await write(jobEvent);
+            }
+        }, cancellationToken);
+    }
+
+    public static async Task<JobRow> FindAsync(string id, ComfyServices services, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var jobId))
+        {
+            throw Invalid($"'{id}' is not a workflow id (a UUID).");
+        }
+        // Someone else's workflow is as absent as one that never was.
+        return await services.Jobs.FindAsync(jobId, services.OwnerFilter, cancellationToken)
+            ?? throw new ProblemException(StatusCodes.Status404NotFound, ProblemCodes.NotFound, "No such workflow.", $"Workflow {jobId} does not exist.");
+    }
+
+    private static async Task<WorkflowView> ViewAsync(JobRow job, ComfyServices services, CancellationToken cancellationToken)
+    {
+        var (last, progress) = await services.Jobs.ReadPositionAsync(job.Id, cancellationToken);
+        var webhook = job.WebhookUrl is null ? null
+            : job.WebhookDeliveredAt is not null ? "delivered"
+            : job.WebhookAttempts >= services.Options.Value.WebhookAttempts ? "failed"
+            : JobStatus.IsFinal(job.Status) ? "pending" : "waiting";
+        return new WorkflowView(job.Id, job.Status, job.Owner, job.Server, job.PromptId, job.Attempts,
+            progress is null ? null : new WorkflowProgress(progress["node"]?.GetValue<string>(), progress["value"]?.GetValue<int>() ?? 0, progress["max"]?.GetValue<int>() ?? 0),
+            job.Outputs, job.Error, job.CreatedAt, job.StartedAt, job.EndedAt,
+            job.EndedAt is { } ended ? Math.Round((ended - job.CreatedAt).TotalSeconds, 3) : null, last,
+            job.WebhookUrl, webhook, WorkflowLinksFor.Job(job.Id));
+    }
+
+    private static JsonObject Validate(SubmitWorkflowRequest request, ComfyServices services)
+    {
+        if (request.Workflow is not JsonObject workflow || workflow.Count == 0)
+        {
+            throw Invalid("workflow must be a non-empty JSON object: an API-format workflow (node id → {class_type, inputs}).",
+                "In ComfyUI, export it with \"Save (API)\"; the graph format of a plain \"Save\" is not accepted.");
+        }
+        if (workflow.Count > services.Options.Value.MaxNodes)
+        {
+            throw Invalid($"workflow has {workflow.Count} nodes; the limit is {services.Options.Value.MaxNodes}.");
+        }
+        foreach (var (nodeId, node) in workflow)
+        {
+            if (node is not JsonObject n || n["class_type"] is not JsonValue classType || classType.GetValueKind() != System.Text.Json.JsonValueKind.String)
+            {
+                throw Invalid($"Node '{nodeId}' has no class_type: each node of an API-format workflow is {{\"class_type\": ..., \"inputs\": {{...}}}}.",
+                    "This looks like the UI's graph format; export with \"Save (API)\" instead.");
+            }
+        }
+        if (request.WebhookUrl is { } url)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw Invalid("webhookUrl must be an absolute http or https URL.");
+            }
+            if (string.IsNullOrEmpty(services.Options.Value.WebhookSecret))
+            {
+                throw new ProblemException(StatusCodes.Status400BadRequest, ComfyProblemCodes.WebhookNotConfigured, "Webhooks are not configured.",
+                    "The bridge has no secret to sign webhooks with, so a receiver could not tell them from forgeries.",
+                    "Set ComfyUI__WebhookSecret for the bridge (the AppHost generates one), or submit without webhookUrl.");
+            }
+        }
+        return workflow;
+    }
+
+    private static ProblemException Invalid(string detail, string? suggestion = null) =>
+        new(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, "The request is not valid.", detail, suggestion);
+}

@@ -1,0 +1,136 @@
+using System.Text.Json.Nodes;
+using AgentFleet.ComfyBridge.ComfyUi;
+using AgentFleet.ComfyBridge.Model;
+using AgentFleet.ServiceDefaults.Problems;
+using AgentFleet.ServiceDefaults.Security;
+
+namespace AgentFleet.ComfyBridge.Jobs;
+
+public sealed partial class JobTracker
+{
+    private static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Places a workflow on the least busy server and queues it there. The job is recorded and followed before its
+    /// prompt is sent, under a prompt id the bridge chose, so no message about it can arrive unclaimed.
+    /// </summary>
+    public async Task<JobRow> SubmitAsync(CallerIdentity caller, JsonObject workflow, string? webhookUrl, CancellationToken cancellationToken)
+    {
+        if (!pool.IsConfigured)
+        {
+            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ComfyProblemCodes.NotConfigured, "comfyui: not configured",
+                "The bridge has no ComfyUI server to run workflows on.", "Set ComfyUI__Servers__0 (and __1, ...) to the servers' URLs and restart the bridge.");
+        }
+        var server = await pool.PickLeastBusyAsync(cancellationToken) ?? throw Unavailable();
+        var id = Guid.NewGuid();
+        var promptId = id.ToString();
+        await store.InsertAsync(id, caller.Owner, caller.KeyId, server.Url, promptId, workflow, webhookUrl, cancellationToken);
+        var job = Track((await store.FindAsync(id, null, cancellationToken))!, 0);
+        job.Submitting = true;
+        try
+        {
+            await job.Gate.WaitAsync(cancellationToken);
+            try
+            {
+                await EmitAsync(job, JobEventTypes.Status, new JsonObject { ["status"] = JobStatus.Queued, ["server"] = server.Url }, cancellationToken);
+            }
+            finally
+            {
+                job.Gate.Release();
+            }
+            await server.Client.QueuePromptAsync(workflow, options.Value.ClientId, promptId, cancellationToken);
+        }
+        catch (Exception e) when (e is ComfyUiRejectedException or HttpRequestException or OperationCanceledException)
+        {
+            // Nothing was queued: the job goes, so the list never shows a workflow that never was.
+            Untrack(job);
+            await store.DeleteAsync(id, CancellationToken.None);
+            if (e is ComfyUiRejectedException rejected)
+            {
+                throw new ComfyRejection(rejected);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            server.LastError = e.Message;
+            throw Unavailable();
+        }
+        finally
+        {
+            job.Submitting = false;
+        }
+        metrics.Submitted();
+        return job.Row;
+    }
+
+    /// <summary>
+    /// Cancels one job: removed from ComfyUI's queue while it waits, interrupted (that prompt only) while it runs.
+    /// Returns the job as it stands once it has ended, or after a short wait; null when the bridge no longer follows it.
+    /// </summary>
+    public async Task<JobRow?> CancelAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (!_jobs.TryGetValue(id, out var job))
+        {
+            return null;
+        }
+        await job.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (JobStatus.IsFinal(job.Row.Status))
+            {
+                return job.Row;
+            }
+            await store.UpdateAsync(id, cancelRequested: true, cancellationToken: cancellationToken);
+            job.Row = job.Row with { CancelRequested = true };
+            var server = pool.Find(job.Row.Server);
+            var promptId = job.Row.PromptId!;
+            try
+            {
+                var queue = server is null ? null : await server.Client.GetQueueAsync(cancellationToken);
+                if (server is not null && queue!.Running.Contains(promptId))
+                {
+                    // ComfyUI answers with execution_interrupted, which ends the job as cancelled.
+                    await server.Client.InterruptAsync(promptId, cancellationToken);
+                }
+                else if (server is not null && queue!.Pending.Contains(promptId))
+                {
+                    await server.Client.DeleteFromQueueAsync([promptId], cancellationToken);
+                    await EndAsync(job, JobStatus.Cancelled, null, [], cancellationToken);
+                }
+                else if (server is not null && await server.Client.GetHistoryAsync(promptId, cancellationToken) is { } history)
+                {
+                    // It ended before the cancel reached ComfyUI: it ends as ComfyUI says.
+                    await FinishAsync(job, server, ComfyHistory.Parse(history), cancellationToken);
+                }
+                else
+                {
+                    await EndAsync(job, JobStatus.Cancelled, null, [], cancellationToken);
+                }
+            }
+            catch (HttpRequestException e)
+            {
+                // ComfyUI cannot be told; the job ends here, and whatever ComfyUI still does with the prompt is ignored.
+                LogCancelUnreachable(logger, id, e.Message);
+                await EndAsync(job, JobStatus.Cancelled, null, [], cancellationToken);
+            }
+        }
+        finally
+        {
+            job.Gate.Release();
+        }
+        await Task.WhenAny(job.Ended.Task, Task.Delay(CancelWait, time, cancellationToken));
+        return job.Row;
+    }
+
+    private static ProblemException Unavailable() =>
+        new(StatusCodes.Status503ServiceUnavailable, ComfyProblemCodes.Unavailable, "No ComfyUI server is reachable.",
+            "None of the configured ComfyUI servers answered.", "Check that ComfyUI is running; GET /v1/comfyui/status shows each server.");
+
+    [LoggerMessage(LogLevel.Warning, "Workflow {WorkflowId} was cancelled while its ComfyUI server was unreachable: {Reason}")]
+    private static partial void LogCancelUnreachable(ILogger logger, Guid workflowId, string reason);
+}
+
+/// <summary>ComfyUI refused a workflow; the API answers 400 with ComfyUI's own error and node errors.</summary>
+public sealed class ComfyRejection(ComfyUiRejectedException inner) : Exception(inner.Message, inner)
+{
+    public JsonObject? Error => inner.Error;
+    public JsonObject? NodeErrors => inner.NodeErrors;
+}

@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using AgentFleet.ComfyBridge.ComfyUi;
+using AgentFleet.ComfyBridge.Model;
+using AgentFleet.ComfyBridge.Options;
+using AgentFleet.ComfyBridge.Outputs;
+using AgentFleet.ComfyBridge.Telemetry;
+using AgentFleet.ComfyBridge.Webhooks;
+using Microsoft.Extensions.Options;
+
+namespace AgentFleet.ComfyBridge.Jobs;
+
+/// <summary>
+/// Follows every in-flight job: turns ComfyUI's messages about its prompt into numbered events (persisted, then
+/// published), moves it through <c>queued → running → completed | failed | cancelled</c>, copies its outputs when it
+/// completes, and starts its webhook. Submission and cancellation are in <c>JobTracker.Control.cs</c>, the
+/// checks against ComfyUI's queue and history in <c>JobTracker.Reconcile.cs</c>.
+/// </summary>
+public sealed partial class JobTracker(
+    JobStore store, JobEventHub hub, OutputStore outputs, ComfyServerPool pool, WebhookSender webhooks, ComfyMetrics metrics,
+    IOptions<ComfyOptions> options, TimeProvider time, ILogger<JobTracker> logger)
+{
+    private readonly ConcurrentDictionary<Guid, TrackedJob> _jobs = new();
+    private readonly ConcurrentDictionary<string, Guid> _byPrompt = new();
+
+    /// <summary>Jobs queued or running.</summary>
+    public int InFlight => _jobs.Count;
+
+    /// <summary>Picks up what a previous run of the bridge left in flight, and webhooks it had not delivered.</summary>
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        foreach (var row in await store.ListInFlightAsync(cancellationToken))
+        {
+            var (last, _) = await store.ReadPositionAsync(row.Id, cancellationToken);
+            Track(row, last);
+        }
+        foreach (var row in await store.ListUndeliveredWebhooksAsync(options.Value.WebhookAttempts, cancellationToken))
+        {
+            webhooks.Deliver(row);
+        }
+    }
+
+    /// <summary>Applies one ComfyUI message. Messages about prompts the bridge does not follow are ignored.</summary>
+    public async Task OnMessageAsync(ComfyServer server, ComfyUiMessage message, CancellationToken cancellationToken)
+    {
+        if (message.Type == "status")
+        {
+            server.QueueRemaining = message.Data["status"]?["exec_info"]?["queue_remaining"]?.GetValue<int>() ?? server.QueueRemaining;
+            return;
+        }
+        if (message.PromptId is not { } promptId || !_byPrompt.TryGetValue(promptId, out var id) || !_jobs.TryGetValue(id, out var job))
+        {
+            return;
+        }
+        await job.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (JobStatus.IsFinal(job.Row.Status) || job.Row.PromptId != promptId)
+            {
+                return;
+            }
+            var data = message.Data;
+            switch (message.Type)
+            {
+                case "execution_start":
+                    await MarkRunningAsync(job, cancellationToken);
+                    break;
+                case "execution_cached":
+                    await MarkRunningAsync(job, cancellationToken);
+                    await EmitAsync(job, JobEventTypes.Cached, new JsonObject { ["nodes"] = data["nodes"]?.DeepClone() ?? new JsonArray() }, cancellationToken);
+                    break;
+                case "executing" when data["node"] is null:
+                case "execution_success":
+                    // ComfyUI writes the history just before it says "executing: null"; until then there is nothing to finish from.
+                    if (await server.Client.GetHistoryAsync(promptId, cancellationToken) is { } history)
+                    {
+                        await FinishAsync(job, server, ComfyHistory.Parse(history), cancellationToken);
+                    }
+                    break;
+                case "executing":
+                    await MarkRunningAsync(job, cancellationToken);
+                    var node = data["node"]!.GetValue<string>();
+                    await EmitAsync(job, JobEventTypes.Executing, new JsonObject { ["node"] = node, ["nodeType"] = NodeType(job, node) }, cancellationToken);
+                    break;
+                case "progress":
+                    await EmitAsync(job, JobEventTypes.Progress, new JsonObject
+                    {
+                        ["node"] = data["node"]?.DeepClone(), ["value"] = data["value"]?.DeepClone(), ["max"] = data["max"]?.DeepClone(),
+                    }, cancellationToken);
+                    break;
+                case "executed":
+                    var files = new JsonArray([.. ComfyHistory.FilesOf(data["output"]).Select(f => (JsonNode)f.FileName)]);
+                    await EmitAsync(job, JobEventTypes.Output, new JsonObject { ["node"] = data["node"]?.DeepClone(), ["files"] = files }, cancellationToken);
+                    break;
+                case "execution_error":
+                    await FinishAsync(job, server, new ComfyHistory(ComfyOutcome.Error, data["exception_message"]?.GetValue<string>() ?? "The workflow failed.",
+                        data["node_id"]?.GetValue<string>(), []), cancellationToken);
+                    break;
+                case "execution_interrupted":
+                    await FinishAsync(job, server, new ComfyHistory(ComfyOutcome.Interrupted, "The workflow was interrupted.", data["node_id"]?.GetValue<string>(), []), cancellationToken);
+                    break;
+            }
+        }
+        finally
+        {
+            job.Gate.Release();
+        }
+    }
+
+    /// <summary>Ends a job the way ComfyUI says it ended; under the job's gate.</summary>
+    private async Task FinishAsync(TrackedJob job, ComfyServer server, ComfyHistory history, CancellationToken cancellationToken)
+    {
+        switch (history.Outcome)
+        {
+            case ComfyOutcome.Interrupted when job.Row.CancelRequested:
+                await EndAsync(job, JobStatus.Cancelled, null, [], cancellationToken);
+                return;
+            case ComfyOutcome.Interrupted:
+                await EndAsync(job, JobStatus.Failed, "ComfyUI interrupted the workflow (not through the bridge).", [], cancellationToken, history.ErrorNode, "interrupted");
+                return;
+            case ComfyOutcome.Error:
+                await EndAsync(job, JobStatus.Failed, history.Error, [], cancellationToken, history.ErrorNode, "execution_error");
+                return;
+        }
+        var names = new List<string>();
+        foreach (var (node, file) in history.Files)
+        {
+            try
+            {
+                var (name, bytes) = await outputs.CopyAsync(server.Client, job.Row.Id, job.Row.Owner, node, file, cancellationToken);
+                metrics.OutputCopied(bytes);
+                names.Add(name);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                await EndAsync(job, JobStatus.Failed, $"The output {file.FileName} could not be copied from ComfyUI: {e.Message}", names, cancellationToken, node, "output_copy");
+                return;
+            }
+        }
+        await EndAsync(job, JobStatus.Completed, null, names, cancellationToken);
+    }
+
+    private async Task MarkRunningAsync(TrackedJob job, CancellationToken cancellationToken)
+    {
+        if (job.Row.Status != JobStatus.Queued)
+        {
+            return;
+        }
+        var now = time.GetUtcNow();
+        await store.UpdateAsync(job.Row.Id, status: JobStatus.Running, startedAt: now, cancellationToken: cancellationToken);
+        job.Row = job.Row with { Status = JobStatus.Running, StartedAt = job.Row.StartedAt ?? now };
+        await EmitAsync(job, JobEventTypes.Status, new JsonObject { ["status"] = JobStatus.Running, ["server"] = job.Row.Server }, cancellationToken);
+    }
+
+    /// <summary>The final transition: written, announced with the event that ends the stream, then the job is let go.</summary>
+    private async Task EndAsync(TrackedJob job, string status, string? error, IReadOnlyList<string> names, CancellationToken cancellationToken,
+        string? node = null, string? reason = null)
+    {
+        var now = time.GetUtcNow();
+        await store.UpdateAsync(job.Row.Id, status: status, endedAt: now, error: error, outputs: names, cancellationToken: cancellationToken);
+        job.Row = job.Row with { Status = status, EndedAt = now, Error = error, Outputs = names };
+        var duration = (now - job.Row.CreatedAt).TotalSeconds;
+        var (type, data) = status switch
+        {
+            JobStatus.Completed => (JobEventTypes.Complete, new JsonObject { ["outputs"] = new JsonArray([.. names.Select(n => (JsonNode)n)]) }),
+            JobStatus.Cancelled => (JobEventTypes.Cancelled, new JsonObject()),
+            _ => (JobEventTypes.Error, new JsonObject { ["message"] = error, ["node"] = node, ["nodeType"] = node is null ? null : NodeType(job, node), ["reason"] = reason }),
+        };
+        data["status"] = status;
+        data["durationSeconds"] = Math.Round(duration, 3);
+        await EmitAsync(job, type, data, cancellationToken);
+        metrics.Finished(status, now - job.Row.CreatedAt);
+        if (status == JobStatus.Failed)
+        {
+            metrics.Failed(reason ?? "unknown");
+        }
+        Untrack(job);
+        job.Ended.TrySetResult();
+        webhooks.Deliver(job.Row);
+    }
+
+    /// <summary>Numbers an event, persists it, then publishes it; under the job's gate.</summary>
+    private async Task EmitAsync(TrackedJob job, string type, JsonObject data, CancellationToken cancellationToken)
+    {
+        // PostgreSQL keeps microseconds: the live copy is cut to the same, so history and live agree to the byte.
+        var now = time.GetUtcNow();
+        var jobEvent = new JobEvent(job.Row.Id, job.LastSequence + 1, type, data, now.AddTicks(-(now.Ticks % 10)));
+        await store.AppendEventAsync(jobEvent, cancellationToken);
+        job.LastSequence = jobEvent.Sequence;
+        hub.Publish(jobEvent, job.Row.Owner);
+    }
+
+    private TrackedJob Track(JobRow row, long lastSequence)
+    {
+        var job = new TrackedJob(row, lastSequence);
+        _jobs[row.Id] = job;
+        if (row.PromptId is not null)
+        {
+            _byPrompt[row.PromptId] = row.Id;
+        }
+        return job;
+    }
+
+    private void Untrack(TrackedJob job)
+    {
+        _jobs.TryRemove(job.Row.Id, out _);
+        if (job.Row.PromptId is not null)
+        {
+            _byPrompt.TryRemove(job.Row.PromptId, out _);
+        }
+    }
+
+    private static string? NodeType(TrackedJob job, string node) => job.Row.Workflow[node]?["class_type"]?.GetValue<string>();
+}

@@ -1,0 +1,216 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text.Json.Nodes;
+using AgentFleet.ComfyBridge.Tests.Fixtures;
+using AgentFleet.ServiceDefaults.Security;
+
+namespace AgentFleet.ComfyBridge.Tests;
+
+/// <summary>Workflows through the bridge (a real process) against the ComfyUI test server: submit, follow, fetch.</summary>
+public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private ComfyUiServer _comfy = null!;
+    private Bridge _bridge = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _comfy = await ComfyUiServer.StartAsync();
+        _bridge = await Bridge.StartAsync(postgres, [_comfy.Url]);
+    }
+
+    [Fact]
+    public async Task ASubmittedWorkflowStreamsNumberedProgressInOrderAndItsOutputsCanBeListedAndDownloaded()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var client = _bridge.Client("alice");
+        using var response = await client.PostAsJsonAsync("/v1/comfyui/workflow", new { workflow = Workflows.TextToImage(steps: 5) }, ct);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var created = (await response.Content.ReadFromJsonAsync<JsonObject>(ct))!;
+        var id = created["workflowId"]!.GetValue<string>();
+        Assert.Equal("queued", created["status"]!.GetValue<string>());
+        Assert.Equal($"/v1/comfyui/workflow/{id}", response.Headers.Location!.OriginalString);
+
+        var events = await SseReader.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
+
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => i.ToString()), events.Select(e => e.Id));
+        Assert.Equal("workflow:status", events[0].Name);
+        Assert.Equal("queued", events[0].Json["data"]!["status"]!.GetValue<string>());
+        Assert.Contains(events, e => e.Name == "workflow:status" && e.Json["data"]!["status"]!.GetValue<string>() == "running");
+        Assert.Equal([1, 2, 3, 4, 5], events.Where(e => e.Name == "workflow:progress").Select(e => e.Json["data"]!["value"]!.GetValue<int>()));
+        Assert.Contains(events, e => e.Name == "workflow:executing" && e.Json["data"]!["nodeType"]!.GetValue<string>() == "KSampler");
+        Assert.Contains(events, e => e.Name == "workflow:output");
+        var complete = events[^1];
+        Assert.Equal("workflow:complete", complete.Name);
+        var name = Assert.Single(complete.Json["data"]!["outputs"]!.AsArray())!.GetValue<string>();
+
+        var view = await Bridge.GetAsync(client, Guid.Parse(id), ct);
+        Assert.Equal("completed", view["status"]!.GetValue<string>());
+        Assert.Equal(5, view["progress"]!["value"]!.GetValue<int>());
+        Assert.Equal(5, view["progress"]!["max"]!.GetValue<int>());
+        Assert.Equal(name, view["outputs"]![0]!.GetValue<string>());
+        Assert.Equal(events.Count, view["lastSequence"]!.GetValue<int>());
+
+        var page = (await client.GetFromJsonAsync<JsonObject>("/v1/comfyui/outputs", ct))!;
+        var listed = Assert.Single(page["items"]!.AsArray())!;
+        Assert.Equal(name, listed["name"]!.GetValue<string>());
+        Assert.Equal("image/png", listed["contentType"]!.GetValue<string>());
+        using var file = await client.GetAsync(listed["url"]!.GetValue<string>(), ct);
+        Assert.Equal(HttpStatusCode.OK, file.StatusCode);
+        Assert.Equal("image/png", file.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(ComfyUiServer.Png, await file.Content.ReadAsByteArrayAsync(ct));
+    }
+
+    [Fact]
+    public async Task AClientThatReconnectsWithLastEventIdGetsEveryEventExactlyOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _comfy.StepDelay = TimeSpan.FromMilliseconds(100);
+        var client = _bridge.Client("alice");
+        var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 12), ct);
+
+        var first = new List<SseEvent>();
+        await foreach (var e in SseReader.ReadAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct))
+        {
+            first.Add(e);
+            if (e.Name == "workflow:progress" && e.Json["data"]!["value"]!.GetValue<int>() == 3)
+            {
+                break;
+            }
+        }
+        var rest = await SseReader.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", first[^1].Id, ct);
+
+        var all = first.Concat(rest).ToList();
+        Assert.Equal(Enumerable.Range(1, all.Count).Select(i => (long)i), all.Select(e => long.Parse(e.Id!)));
+        Assert.Equal(Enumerable.Range(1, 12), all.Where(e => e.Name == "workflow:progress").Select(e => e.Json["data"]!["value"]!.GetValue<int>()));
+        Assert.Equal("workflow:complete", all[^1].Name);
+        // ?since=N resumes the same way.
+        var since = await SseReader.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events?since={all.Count - 2}", null, ct);
+        Assert.Equal([all[^2].Data, all[^1].Data], since.Select(e => e.Data));
+    }
+
+    [Fact]
+    public async Task TheWebSocketStreamCarriesAWorkflowsEventsAndEndsWithIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var client = _bridge.Client("alice");
+        using var all = await _bridge.ConnectWebSocketAsync("/v1/comfyui/stream", "alice", ct);
+        var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 3), ct);
+        using var one = await _bridge.ConnectWebSocketAsync($"/v1/comfyui/stream?workflowId={id}&since=0", "alice", ct);
+
+        var followed = await ReadUntilCloseAsync(one, ct);
+        Assert.Equal(Enumerable.Range(1, followed.Count).Select(i => (long)i), followed.Select(e => e["sequence"]!.GetValue<long>()));
+        Assert.Equal("complete", followed[^1]["type"]!.GetValue<string>());
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, one.CloseStatus);
+
+        // The caller-wide stream saw the same events live, each tagged with its workflow.
+        var live = new List<JsonObject>();
+        while (live.Count == 0 || live[^1]["type"]!.GetValue<string>() != "complete")
+        {
+            live.Add(await ReceiveAsync(all, ct));
+        }
+        Assert.All(live, e => Assert.Equal(id.ToString(), e["workflowId"]!.GetValue<string>()));
+        Assert.Equal(followed.Select(e => e["sequence"]!.GetValue<long>()), live.Select(e => e["sequence"]!.GetValue<long>()));
+    }
+
+    [Fact]
+    public async Task BadWorkflowsAreRefusedWithProblemDetailsAndComfyUisOwnReason()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var client = _bridge.Client("alice");
+        foreach (var body in (object[])[new { workflow = (object?)null }, new { workflow = "a string" }, new { workflow = new { } },
+            new { workflow = new { nodes = new[] { 1, 2 } } }, new { workflow = Workflows.TextToImage(), webhookUrl = "ftp://example/hook" }])
+        {
+            using var refused = await client.PostAsJsonAsync("/v1/comfyui/workflow", body, ct);
+            await Problem.AssertAsync(refused, HttpStatusCode.BadRequest, "validation_failed");
+        }
+        var unknownNode = Workflows.TextToImage();
+        unknownNode["3"]!["class_type"] = "NoSuchSampler";
+        using var rejected = await client.PostAsJsonAsync("/v1/comfyui/workflow", new { workflow = unknownNode }, ct);
+        var problem = await Problem.AssertAsync(rejected, HttpStatusCode.BadRequest, "workflow_rejected");
+        Assert.Contains("NoSuchSampler", problem["detail"]!.GetValue<string>());
+        Assert.Equal("invalid_prompt", problem["comfyError"]!["type"]!.GetValue<string>());
+        // Nothing was recorded for the refused workflows.
+        Assert.Equal(0, (await client.GetFromJsonAsync<JsonObject>("/v1/comfyui/outputs", ct))!["total"]!.GetValue<int>());
+
+        using var notAnId = await client.GetAsync("/v1/comfyui/workflow/not-a-uuid", ct);
+        await Problem.AssertAsync(notAnId, HttpStatusCode.BadRequest, "validation_failed");
+        using var unknown = await client.GetAsync($"/v1/comfyui/workflow/{Guid.NewGuid()}", ct);
+        await Problem.AssertAsync(unknown, HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task AFailingNodeEndsTheWorkflowAsFailedWithComfyUisError()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var client = _bridge.Client("alice");
+        var id = await Bridge.SubmitAsync(client, Workflows.Failing(), ct);
+        var events = await SseReader.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
+        Assert.Equal("workflow:error", events[^1].Name);
+        Assert.Equal("FailNode", events[^1].Json["data"]!["nodeType"]!.GetValue<string>());
+        var view = await Bridge.GetAsync(client, id, ct);
+        Assert.Equal("failed", view["status"]!.GetValue<string>());
+        Assert.Equal("The node failed on purpose.", view["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AViewerCannotSubmitOrCancelAndAnotherOwnersWorkflowIsNotFound()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var alice = _bridge.Client("alice");
+        var id = await Bridge.SubmitAsync(alice, Workflows.TextToImage(steps: 2), ct);
+        await Bridge.WaitForStatusAsync(alice, id, "completed", ct);
+
+        var viewer = _bridge.Client("alice", CallerRole.Viewer);
+        using var submit = await viewer.PostAsJsonAsync("/v1/comfyui/workflow", new { workflow = Workflows.TextToImage() }, ct);
+        await Problem.AssertAsync(submit, HttpStatusCode.Forbidden, "insufficient_role");
+        using var cancel = await viewer.DeleteAsync($"/v1/comfyui/workflow/{id}", ct);
+        await Problem.AssertAsync(cancel, HttpStatusCode.Forbidden, "insufficient_role");
+        Assert.Equal("completed", (await Bridge.GetAsync(viewer, id, ct))["status"]!.GetValue<string>());
+
+        var bob = _bridge.Client("bob");
+        foreach (var path in (string[])[$"/v1/comfyui/workflow/{id}", $"/v1/comfyui/workflow/{id}/events"])
+        {
+            using var hidden = await bob.GetAsync(path, ct);
+            await Problem.AssertAsync(hidden, HttpStatusCode.NotFound, "not_found");
+        }
+        using var bobsCancel = await bob.DeleteAsync($"/v1/comfyui/workflow/{id}", ct);
+        await Problem.AssertAsync(bobsCancel, HttpStatusCode.NotFound, "not_found");
+        var alicesOutput = (await alice.GetFromJsonAsync<JsonObject>($"/v1/comfyui/outputs?workflowId={id}", ct))!["items"]![0]!["name"]!.GetValue<string>();
+        Assert.Equal(0, (await bob.GetFromJsonAsync<JsonObject>("/v1/comfyui/outputs", ct))!["total"]!.GetValue<int>());
+        using var bobsDownload = await bob.GetAsync($"/v1/comfyui/outputs/{alicesOutput}", ct);
+        await Problem.AssertAsync(bobsDownload, HttpStatusCode.NotFound, "not_found");
+        var admin = _bridge.Client("root", CallerRole.Admin);
+        Assert.Equal("alice", (await Bridge.GetAsync(admin, id, ct))["owner"]!.GetValue<string>());
+    }
+
+    private static async Task<List<JsonObject>> ReadUntilCloseAsync(ClientWebSocket socket, CancellationToken ct)
+    {
+        var events = new List<JsonObject>();
+        while (true)
+        {
+            var buffer = new byte[64 * 1024];
+            var result = await socket.ReceiveAsync(buffer, ct);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return events;
+            }
+            events.Add(JsonNode.Parse(buffer.AsSpan(0, result.Count))!.AsObject());
+        }
+    }
+
+    private static async Task<JsonObject> ReceiveAsync(ClientWebSocket socket, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        var buffer = new byte[64 * 1024];
+        var result = await socket.ReceiveAsync(buffer, timeout.Token);
+        return JsonNode.Parse(buffer.AsSpan(0, result.Count))!.AsObject();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _bridge.DisposeAsync();
+        await _comfy.DisposeAsync();
+    }
+}
