@@ -86,7 +86,8 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal("workflow:complete", all[^1].Name);
         // ?since=N resumes the same way.
         var since = await SseReader.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events?since={all.Count - 2}", null, ct);
-        Assert.Equal([all[^2].Data, all[^1].Data], since.Select(e => e.Data));
+        Assert.Equal([all[^2].Id, all[^1].Id], since.Select(e => e.Id));
+        Assert.True(JsonNode.DeepEquals(all[^1].Json, since[^1].Json));
     }
 
     [Fact]
