@@ -24,6 +24,10 @@ internal static class Extensions
         return File.Exists(claude) ? builder.WithEnvironment("SessionRunner__Claude__Path", claude) : builder;
     }
 
+    /// <summary>Where ComfyBridge keeps the outputs it copies from ComfyUI: <c>.fleet/comfy-outputs</c>.</summary>
+    public static IResourceBuilder<ProjectResource> WithComfyBridgeDefaults(this IResourceBuilder<ProjectResource> builder, DistributedApplicationBuilder app) =>
+        builder.WithEnvironment("ComfyUI__OutputDirectory", Path.Combine(app.FleetHome, "comfy-outputs"));
+
     /// <summary>9090 unless <c>GATEWAY_PORT</c> says otherwise; 0 picks a free port.</summary>
     public static int? GatewayPort()
     {

@@ -12,6 +12,8 @@ var adminKey = builder.AddParameter("management-api-key", secret: true);
 var sessionKeySecret = builder.AddParameter("session-key-secret", secret: true);
 // Signs the caller identity the gateway forwards; services refuse API requests without it.
 var identitySecret = builder.AddParameter("identity-secret", secret: true);
+// Signs the webhooks ComfyBridge sends when a workflow ends; receivers verify with it (COMFYUI_WEBHOOK_SECRET).
+var webhookSecret = builder.AddParameter("comfyui-webhook-secret", secret: true);
 
 // Services
 var zaiProxy = builder.AddProject<Projects.ZaiProxy>("zai-proxy")
@@ -38,6 +40,9 @@ var comfyBridge = builder.AddProject<Projects.ComfyBridge>("comfy-bridge")
     .WithGrpcEndpoint()
     .WithReference(fleetDb).WaitFor(fleetDb)
     .WithEnvironment("Identity__Secret", identitySecret)
+    .WithEnvironment("ComfyUI__WebhookSecret", webhookSecret)
+    .WithComfyBridgeDefaults(builder)
+    // ComfyUI__Servers__0, ... (and any other ComfyUI__ setting) from the environment.
     .WithEnvironmentFromHost("ComfyUI__")
     .WithHttpHealthCheck("/health");
 

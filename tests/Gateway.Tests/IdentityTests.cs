@@ -48,6 +48,13 @@ public sealed class IdentityTests(GatewayFixture fleet)
         wrongSecret.Sign(new CallerIdentity("admin", "admin", CallerRole.Admin), "POST", "/chat", (name, value) => proxy.DefaultRequestHeaders.TryAddWithoutValidation(name, value));
         using var chat = await proxy.PostAsJsonAsync("/chat", new { prompt = "hello" }, ct);
         Assert.Equal(HttpStatusCode.Unauthorized, chat.StatusCode);
+
+        // And ComfyBridge: neither no signature nor a forged one reaches its workflows.
+        using var bridge = new HttpClient { BaseAddress = new Uri(fleet.Bridge.HttpUrl) };
+        await Problem.AssertAsync(await bridge.GetAsync("/v1/comfyui/outputs", ct), HttpStatusCode.Unauthorized, "unauthorized");
+        wrongSecret.Sign(new CallerIdentity("admin", "admin", CallerRole.Admin), "POST", "/v1/comfyui/workflow", (name, value) => bridge.DefaultRequestHeaders.TryAddWithoutValidation(name, value));
+        using var submit = await bridge.PostAsJsonAsync("/v1/comfyui/workflow", new { workflow = new { } }, ct);
+        await Problem.AssertAsync(submit, HttpStatusCode.Unauthorized, "unauthorized");
     }
 
     [Fact]

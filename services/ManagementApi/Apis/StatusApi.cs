@@ -11,7 +11,7 @@ public sealed record WorkersInfo(int Active, int Total, int Queued, string? Runn
 public sealed record ServiceHealth(string Name, string Status, double? LatencyMs, string? Error);
 public sealed record SystemStatus(
     string Version, DateTimeOffset StartedAt, double UptimeSeconds, WorkersInfo Workers,
-    CpuInfo Cpu, MemoryInfo Memory, DiskInfo Disk, IReadOnlyList<GpuInfo> Gpus, IReadOnlyList<ServiceHealth> Services);
+    CpuInfo Cpu, MemoryInfo Memory, DiskInfo Disk, IReadOnlyList<GpuInfo> Gpus, IReadOnlyList<ServiceHealth> Services, ComfyInfo Comfyui);
 
 public static class StatusApi
 {
@@ -28,16 +28,17 @@ public static class StatusApi
     }
 
     public static async Task<Ok<SystemStatus>> GetStatus(
-        SessionRunnerGrpc.SessionRunnerClient runner, IHttpClientFactory httpClients, IConfiguration configuration, CancellationToken cancellationToken)
+        SessionRunnerGrpc.SessionRunnerClient runner, ComfyStatusReader comfy, IHttpClientFactory httpClients, IConfiguration configuration, CancellationToken cancellationToken)
     {
         var workers = WorkersAsync(runner, cancellationToken);
         var cpu = HostMetrics.CpuAsync(cancellationToken);
         var gpus = HostMetrics.GpusAsync(cancellationToken);
+        var comfyui = comfy.ReadAsync(cancellationToken);
         var services = Task.WhenAll(ServiceNames.Select(name => HealthAsync(name, httpClients, configuration, cancellationToken)));
         var now = DateTimeOffset.UtcNow;
         return TypedResults.Ok(new SystemStatus(
             Version, StartedAt, Math.Round((now - StartedAt).TotalSeconds, 1), await workers,
-            await cpu, HostMetrics.Memory(), HostMetrics.Disk(AppContext.BaseDirectory), await gpus, await services));
+            await cpu, HostMetrics.Memory(), HostMetrics.Disk(AppContext.BaseDirectory), await gpus, await services, await comfyui));
     }
 
     private static async Task<WorkersInfo> WorkersAsync(SessionRunnerGrpc.SessionRunnerClient runner, CancellationToken cancellationToken)

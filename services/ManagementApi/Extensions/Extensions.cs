@@ -1,3 +1,4 @@
+using AgentFleet.ComfyBridge.Contracts;
 using AgentFleet.Grpc.Client;
 using AgentFleet.Grpc.Server;
 using AgentFleet.ManagementApi.Contracts;
@@ -29,6 +30,14 @@ internal static class Extensions
         builder.Services.AddSingleton(services =>
             new SessionRunnerGrpc.SessionRunnerClient(GrpcChannel.ForService(services.GetRequiredService<IConfiguration>(), "session-runner",
                 new GrpcChannelOptions { WrapHandler = inner => new SignedIdentityHandler(services.GetRequiredService<IdentitySigner>(), CallerIdentity.Service(ResourceName), inner) })));
+        builder.Services.AddSingleton(services =>
+        {
+            var configuration = services.GetRequiredService<IConfiguration>();
+            // Optional: without ComfyBridge's address, /v1/status says so instead of failing.
+            return new ComfyStatusReader(configuration["services:comfy-bridge:grpc:0"] is null ? null
+                : new ComfyBridgeGrpc.ComfyBridgeClient(GrpcChannel.ForService(configuration, "comfy-bridge",
+                    new GrpcChannelOptions { WrapHandler = inner => new SignedIdentityHandler(services.GetRequiredService<IdentitySigner>(), CallerIdentity.Service(ResourceName), inner) })));
+        });
         builder.Services.Configure<SessionLimits>(builder.Configuration.GetSection(SessionLimits.Section));
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<SessionEventFeed>();

@@ -10,7 +10,7 @@ namespace AgentFleet.Gateway.Tests.Fixtures;
 
 /// <summary>
 /// The whole suite as the AppHost wires it, every part a real process: PostgreSQL, Redis, SessionRunner,
-/// ManagementApi, ZaiProxy (simulated upstream), ComfyBridge and the gateway; plus the <see cref="Backend"/> the
+/// ManagementApi, ZaiProxy (simulated upstream), ComfyBridge (on a ComfyUI test server) and the gateway; plus the <see cref="Backend"/> the
 /// gateway also routes to under <c>/test</c>, <c>/small</c>, <c>/h2</c>, and <c>/down</c> (a port nobody serves).
 /// </summary>
 public sealed class GatewayFixture : IAsyncLifetime
@@ -32,6 +32,11 @@ public sealed class GatewayFixture : IAsyncLifetime
     public ServiceProcess Proxy { get; private set; } = null!;
 
     public ServiceProcess Gateway { get; private set; } = null!;
+
+    public ServiceProcess Bridge { get; private set; } = null!;
+
+    /// <summary>The ComfyUI test server ComfyBridge runs workflows on.</summary>
+    public AgentFleet.ComfyBridge.Tests.Fixtures.ComfyUiServer ComfyUi { get; private set; } = null!;
 
     /// <summary>The <c>services__*</c> entries a gateway needs to find the services.</summary>
     public Dictionary<string, string> ServiceAddresses { get; } = [];
@@ -61,7 +66,17 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Upstream__Simulated"] = "true",
             ["Identity__Secret"] = IdentitySecret,
         });
-        var comfy = await Start("ComfyBridge", new(shared) { ["Kestrel__Endpoints__http__Url"] = Url(), ["Identity__Secret"] = IdentitySecret });
+        ComfyUi = await AgentFleet.ComfyBridge.Tests.Fixtures.ComfyUiServer.StartAsync();
+        var comfyGrpc = Url();
+        var comfy = Bridge = await Start("ComfyBridge", new(shared)
+        {
+            ["Kestrel__Endpoints__http__Url"] = Url(),
+            ["Kestrel__Endpoints__grpc__Url"] = comfyGrpc,
+            ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
+            ["Identity__Secret"] = IdentitySecret,
+            ["ComfyUI__Servers__0"] = ComfyUi.Url,
+            ["ComfyUI__OutputDirectory"] = Path.Combine(Path.GetTempPath(), $"fleet-gateway-comfy-{Guid.NewGuid():N}"),
+        });
         var apiGrpc = Url();
         Api = await Start("ManagementApi", new(shared)
         {
@@ -69,6 +84,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Kestrel__Endpoints__grpc__Url"] = apiGrpc,
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
             ["services__session-runner__grpc__0"] = runnerGrpc,
+            ["services__comfy-bridge__grpc__0"] = comfyGrpc,
             ["Identity__Secret"] = IdentitySecret,
         });
         ServiceAddresses["services__management-api__http__0"] = Api.HttpUrl;
@@ -161,6 +177,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             await owned.DisposeAsync();
         }
         await Backend.DisposeAsync();
+        await ComfyUi.DisposeAsync();
         await Redis.DisposeAsync();
         await Postgres.DisposeAsync();
     }
