@@ -115,6 +115,44 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PreviewImagesOfARunningWorkflowArriveAsBinaryFramesInComfyUisLayoutWhenAskedFor()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _comfy.StepDelay = TimeSpan.FromMilliseconds(150);
+        var client = _bridge.Client("alice");
+        var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 6), ct);
+        using var socket = await _bridge.ConnectWebSocketAsync($"/v1/comfyui/stream?workflowId={id}&previews=true", "alice", ct);
+
+        var previews = new List<byte[]>();
+        var texts = 0;
+        while (true)
+        {
+            var buffer = new byte[64 * 1024];
+            var result = await socket.ReceiveAsync(buffer, ct);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                break;
+            }
+            if (result.MessageType == WebSocketMessageType.Binary)
+            {
+                previews.Add(buffer[..result.Count]);
+            }
+            else
+            {
+                texts++;
+            }
+        }
+        Assert.NotEmpty(previews);
+        Assert.True(texts > 6);
+        Assert.All(previews, frame =>
+        {
+            Assert.Equal(1u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame));
+            Assert.Equal(2u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(4)));
+            Assert.Equal(ComfyUiServer.Png, frame[8..]);
+        });
+    }
+
+    [Fact]
     public async Task BadWorkflowsAreRefusedWithProblemDetailsAndComfyUisOwnReason()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -155,7 +193,7 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AViewerCannotSubmitOrCancelAndAnotherOwnersWorkflowIsNotFound()
+    public async Task AViewerCannotSubmitOrCancelAnotherOwnersWorkflowIsNotFoundAndListsAreOwnersOwn()
     {
         var ct = TestContext.Current.CancellationToken;
         var alice = _bridge.Client("alice");
@@ -183,6 +221,17 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
         await Problem.AssertAsync(bobsDownload, HttpStatusCode.NotFound, "not_found");
         var admin = _bridge.Client("root", CallerRole.Admin);
         Assert.Equal("alice", (await Bridge.GetAsync(admin, id, ct))["owner"]!.GetValue<string>());
+
+        // Lists: each owner sees their own, filtered by status and paged; the admin sees everyone's.
+        var bobs = await Bridge.SubmitAsync(bob, Workflows.TextToImage(steps: 1), ct);
+        await Bridge.WaitForStatusAsync(bob, bobs, "completed", ct);
+        var alicesList = (await alice.GetFromJsonAsync<JsonObject>("/v1/comfyui/workflow?status=completed", ct))!;
+        Assert.Equal([id.ToString()], alicesList["items"]!.AsArray().Select(w => w!["workflowId"]!.GetValue<string>()));
+        Assert.Equal(0, (await alice.GetFromJsonAsync<JsonObject>("/v1/comfyui/workflow?status=failed", ct))!["total"]!.GetValue<int>());
+        var everyone = (await admin.GetFromJsonAsync<JsonObject>("/v1/comfyui/workflow?limit=1", ct))!;
+        Assert.Equal(2, everyone["total"]!.GetValue<int>());
+        Assert.Equal(bobs.ToString(), Assert.Single(everyone["items"]!.AsArray())!["workflowId"]!.GetValue<string>());
+        await Problem.AssertAsync(await alice.GetAsync("/v1/comfyui/workflow?status=done", ct), HttpStatusCode.BadRequest, "validation_failed");
     }
 
     private static async Task<List<JsonObject>> ReadUntilCloseAsync(ClientWebSocket socket, CancellationToken ct)

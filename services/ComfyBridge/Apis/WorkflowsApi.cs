@@ -13,10 +13,11 @@ public static class WorkflowsApi
     {
         var api = app.MapGroup("/v1/comfyui").WithTags("ComfyUI workflows");
         api.MapPost("/workflow", SubmitWorkflow).WithName("SubmitWorkflow").WithSummary("Run an API-format ComfyUI workflow");
+        api.MapGet("/workflow", ListWorkflows).WithName("ListWorkflows").WithSummary("The caller's workflows, newest first (status filter, paging)");
         api.MapGet("/workflow/{id}", GetWorkflow).WithName("GetWorkflow").WithSummary("A workflow's status, progress and outputs");
         api.MapDelete("/workflow/{id}", CancelWorkflow).WithName("CancelWorkflow").WithSummary("Cancel a queued or running workflow");
         api.MapGet("/workflow/{id}/events", StreamWorkflowEvents).WithName("StreamWorkflowEvents").WithSummary("Server-Sent Events: numbered progress, history then live");
-        api.MapGet("/stream", StreamWebSocket).WithName("WorkflowStream").WithSummary("WebSocket: one workflow's events (workflowId, since), or all of the caller's live");
+        api.MapGet("/stream", StreamWebSocket).WithName("WorkflowStream").WithSummary("WebSocket: one workflow's events (workflowId, since, previews), or all of the caller's live");
         return app;
     }
 
@@ -43,6 +44,23 @@ public static class WorkflowsApi
         }
     }
 
+    public static async Task<Ok<WorkflowPage>> ListWorkflows([AsParameters] ComfyServices services, string? status, int? limit, int? offset, CancellationToken cancellationToken)
+    {
+        var size = limit ?? 50;
+        if (size is < 1 or > 500 || offset is < 0)
+        {
+            throw Invalid("limit must be 1 to 500 and offset 0 or more.");
+        }
+        if (status is not null && !JobStatus.All.Contains(status))
+        {
+            throw Invalid($"status must be one of {string.Join(", ", JobStatus.All)}.");
+        }
+        var (rows, total) = await services.Jobs.ListAsync(services.OwnerFilter, status, size, offset ?? 0, cancellationToken);
+        return TypedResults.Ok(new WorkflowPage(
+            [.. rows.Select(j => new WorkflowSummary(j.Id, j.Status, j.Owner, j.Server, j.Outputs, j.Error, j.CreatedAt, j.EndedAt, WorkflowLinksFor.Job(j.Id)))],
+            total, size, offset ?? 0));
+    }
+
     public static async Task<Ok<WorkflowView>> GetWorkflow(string id, [AsParameters] ComfyServices services, CancellationToken cancellationToken) =>
         TypedResults.Ok(await ViewAsync(await FindAsync(id, services, cancellationToken), services, cancellationToken));
 
@@ -67,7 +85,8 @@ public static class WorkflowsApi
         await JobEventWire.WriteSseAsync(context.Response, services.Streamer, job.Id, Math.Max(0, after), cancellationToken);
     }
 
-    public static async Task StreamWebSocket(HttpContext context, [AsParameters] ComfyServices services, string? workflowId, long? since, CancellationToken cancellationToken)
+    public static async Task StreamWebSocket(HttpContext context, [AsParameters] ComfyServices services, string? workflowId, long? since, bool? previews,
+        CancellationToken cancellationToken)
     {
         JobRow? job = workflowId is null ? null : await FindAsync(workflowId, services, cancellationToken);
         if (!context.WebSockets.IsWebSocketRequest)
@@ -75,6 +94,8 @@ public static class WorkflowsApi
             throw Invalid("This endpoint speaks WebSocket; connect with a WebSocket client (or use GET /v1/comfyui/workflow/{id}/events for SSE).");
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        // Preview images are for one running workflow (ComfyUI sends them for the prompt it executes), on request.
+        using var previewing = job is not null && previews == true ? services.Hub.Subscribe(job.Id, null, allOwners: false, previews: true) : null;
         await JobEventWire.RunWebSocketAsync(socket, async (write, ct) =>
         {
             if (job is not null)
@@ -88,7 +109,7 @@ public static class WorkflowsApi
             {
                 await write(jobEvent);
             }
-        }, cancellationToken);
+        }, previewing?.Previews, cancellationToken);
     }
 
     public static async Task<JobRow> FindAsync(string id, ComfyServices services, CancellationToken cancellationToken)

@@ -15,4 +15,10 @@ public sealed class ComfyServer(string url, ComfyUiClient client)
     public volatile int QueueRemaining;
 
     public string? LastError { get; set; }
+
+    /// <summary>
+    /// The prompt ComfyUI is executing, from its <c>execution_start</c> and <c>executing</c> messages: binary preview
+    /// frames name no prompt, and belong to this one.
+    /// </summary>
+    public volatile string? ExecutingPrompt;
 }

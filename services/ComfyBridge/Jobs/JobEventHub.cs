@@ -13,9 +13,9 @@ public sealed class JobEventHub
 {
     private readonly ConcurrentDictionary<Subscription, byte> _subscriptions = new();
 
-    public Subscription Subscribe(Guid? jobId, string? owner, bool allOwners)
+    public Subscription Subscribe(Guid? jobId, string? owner, bool allOwners, bool previews = false)
     {
-        var subscription = new Subscription(this, jobId, owner, allOwners);
+        var subscription = new Subscription(this, jobId, owner, allOwners, previews);
         _subscriptions[subscription] = 0;
         return subscription;
     }
@@ -31,6 +31,18 @@ public sealed class JobEventHub
         }
     }
 
+    /// <summary>A live preview image of a running job, to subscribers that asked for previews; never persisted.</summary>
+    public void PublishPreview(Guid jobId, ComfyBridge.ComfyUi.PreviewImage preview)
+    {
+        foreach (var subscription in _subscriptions.Keys)
+        {
+            if (subscription.PreviewWriter is { } writer && subscription.Wants(jobId, null))
+            {
+                writer.TryWrite(preview);
+            }
+        }
+    }
+
     public sealed class Subscription : IDisposable
     {
         private readonly JobEventHub _hub;
@@ -39,8 +51,12 @@ public sealed class JobEventHub
         private readonly string? _owner;
         private readonly bool _allOwners;
 
-        internal Subscription(JobEventHub hub, Guid? jobId, string? owner, bool allOwners)
+        // Previews are only ever wanted fresh: a slow client skips frames rather than falling behind.
+        private readonly Channel<ComfyBridge.ComfyUi.PreviewImage>? _previews;
+
+        internal Subscription(JobEventHub hub, Guid? jobId, string? owner, bool allOwners, bool previews)
         {
+            _previews = previews ? Channel.CreateBounded<ComfyBridge.ComfyUi.PreviewImage>(new BoundedChannelOptions(4) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest }) : null;
             _hub = hub;
             _jobId = jobId;
             _owner = owner;
@@ -49,10 +65,14 @@ public sealed class JobEventHub
 
         public ChannelReader<JobEvent> Reader => _channel.Reader;
 
+        public ChannelReader<ComfyBridge.ComfyUi.PreviewImage>? Previews => _previews?.Reader;
+
+        internal ChannelWriter<ComfyBridge.ComfyUi.PreviewImage>? PreviewWriter => _previews?.Writer;
+
         internal ChannelWriter<JobEvent> Writer => _channel.Writer;
 
         internal bool Wants(Guid jobId, string? owner) =>
-            _jobId is { } only ? only == jobId : _allOwners || owner == _owner;
+            _jobId is { } only ? only == jobId : _allOwners || (owner is not null && owner == _owner);
 
         public void Dispose() => _hub._subscriptions.TryRemove(this, out _);
     }

@@ -48,10 +48,29 @@ public static class JobEventWire
             () => Write("", flush: true), cancellationToken);
     }
 
-    /// <summary>Runs <paramref name="stream"/> until it ends or the client closes; then closes the socket.</summary>
-    public static async Task RunWebSocketAsync(WebSocket socket, Func<Func<JobEvent, ValueTask>, CancellationToken, Task> stream, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="stream"/> until it ends or the client closes; then closes the socket. With
+    /// <paramref name="previews"/>, preview images go out between events as binary frames in ComfyUI's own layout
+    /// (big-endian event type 1, image type 1 JPEG or 2 PNG, then the image), so a ComfyUI client's parser reads them.
+    /// </summary>
+    public static async Task RunWebSocketAsync(WebSocket socket, Func<Func<JobEvent, ValueTask>, CancellationToken, Task> stream,
+        System.Threading.Channels.ChannelReader<ComfyUi.PreviewImage>? previews, CancellationToken cancellationToken)
     {
         using var closed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // One send at a time: events and previews share the socket.
+        var sending = new SemaphoreSlim(1, 1);
+        async ValueTask Send(ReadOnlyMemory<byte> frame, WebSocketMessageType type)
+        {
+            await sending.WaitAsync(closed.Token);
+            try
+            {
+                await socket.SendAsync(frame, type, true, closed.Token);
+            }
+            finally
+            {
+                sending.Release();
+            }
+        }
         // The client's close (or a dropped connection) is seen by reading; nothing else is expected from it.
         var reading = Task.Run(async () =>
         {
@@ -67,9 +86,30 @@ public static class JobEventWire
             }
             await closed.CancelAsync();
         }, CancellationToken.None);
+        // Stopped on its own when the stream ends: cancelling the pending receive would abort the socket before its close.
+        using var relayStop = CancellationTokenSource.CreateLinkedTokenSource(closed.Token);
+        var relaying = previews is null ? Task.CompletedTask : Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var preview in previews.ReadAllAsync(relayStop.Token))
+                {
+                    var frame = new byte[8 + preview.Bytes.Length];
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame, 1);
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(4), preview.ContentType == "image/png" ? 2u : 1u);
+                    preview.Bytes.CopyTo(frame, 8);
+                    await Send(frame, WebSocketMessageType.Binary);
+                }
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+            {
+            }
+        }, CancellationToken.None);
         try
         {
-            await stream(e => socket.SendAsync(ToJson(e).AsMemory(), WebSocketMessageType.Text, true, closed.Token), closed.Token);
+            await stream(e => Send(ToJson(e), WebSocketMessageType.Text), closed.Token);
+            await relayStop.CancelAsync();
+            await relaying;
             if (socket.State == WebSocketState.Open)
             {
                 await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "workflow ended", cancellationToken);
@@ -79,6 +119,7 @@ public static class JobEventWire
         {
         }
         await closed.CancelAsync();
+        await relaying;
         await reading;
     }
 }

@@ -47,6 +47,23 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
         return (await ReadRowsAsync(command, cancellationToken)).FirstOrDefault();
     }
 
+    /// <summary>A page of jobs, newest first, with the total that match; <paramref name="owner"/> null lists everyone's.</summary>
+    public async Task<(List<JobRow> Rows, int Total)> ListAsync(string? owner, string? status, int limit, int offset, CancellationToken cancellationToken)
+    {
+        const string Where = "WHERE (@owner::text IS NULL OR owner = @owner) AND (@status::text IS NULL OR status = @status)";
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM comfy_jobs {Where} ORDER BY created_at DESC, id LIMIT @limit OFFSET @offset");
+        await using var count = dataSource.CreateCommand($"SELECT count(*) FROM comfy_jobs {Where}");
+        foreach (var c in (NpgsqlCommand[])[command, count])
+        {
+            c.Parameters.AddWithValue("owner", NpgsqlDbType.Text, (object?)owner ?? DBNull.Value);
+            c.Parameters.AddWithValue("status", NpgsqlDbType.Text, (object?)status ?? DBNull.Value);
+        }
+        command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("offset", offset);
+        var rows = await ReadRowsAsync(command, cancellationToken);
+        return (rows, (int)(long)(await count.ExecuteScalarAsync(cancellationToken))!);
+    }
+
     /// <summary>Jobs still queued or running, oldest first: what a restarted bridge picks up again.</summary>
     public async Task<List<JobRow>> ListInFlightAsync(CancellationToken cancellationToken)
     {

@@ -48,6 +48,18 @@ public sealed partial class JobTracker(
             server.QueueRemaining = message.Data["status"]?["exec_info"]?["queue_remaining"]?.GetValue<int>() ?? server.QueueRemaining;
             return;
         }
+        if (message.Preview is { } preview)
+        {
+            if (server.ExecutingPrompt is { } executing && _byPrompt.TryGetValue(executing, out var previewed))
+            {
+                hub.PublishPreview(previewed, preview);
+            }
+            return;
+        }
+        if (message.Type is "execution_start" or "executing")
+        {
+            server.ExecutingPrompt = message.Data["node"] is null && message.Type == "executing" ? null : message.PromptId;
+        }
         if (message.PromptId is not { } promptId || !_byPrompt.TryGetValue(promptId, out var id) || !_jobs.TryGetValue(id, out var job))
         {
             return;

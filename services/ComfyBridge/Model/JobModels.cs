@@ -11,6 +11,8 @@ public static class JobStatus
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
 
+    public static readonly string[] All = [Queued, Running, Completed, Failed, Cancelled];
+
     public static bool IsFinal(string status) => status is Completed or Failed or Cancelled;
 }
 
@@ -42,6 +44,11 @@ public sealed record WorkflowView(
     WorkflowProgress? Progress, IReadOnlyList<string> Outputs, string? Error,
     DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, double? DurationSeconds, long LastSequence,
     string? WebhookUrl, string? WebhookStatus, WorkflowLinks Links);
+
+public sealed record WorkflowSummary(Guid WorkflowId, string Status, string? Owner, string? Server, IReadOnlyList<string> Outputs, string? Error,
+    DateTimeOffset CreatedAt, DateTimeOffset? EndedAt, WorkflowLinks Links);
+
+public sealed record WorkflowPage(IReadOnlyList<WorkflowSummary> Items, int Total, int Limit, int Offset);
 
 public sealed record OutputView(string Name, Guid WorkflowId, string Node, string ContentType, long Bytes, DateTimeOffset CreatedAt, string Url);
 
