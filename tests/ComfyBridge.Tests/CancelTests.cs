@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AgentFleet.ComfyBridge.ComfyUi;
 using AgentFleet.ComfyBridge.Tests.Fixtures;
+using AgentFleet.Gateway.Tests.Fixtures;
+using AgentFleet.Hosting.Testing;
 
 namespace AgentFleet.ComfyBridge.Tests;
 
@@ -44,7 +46,7 @@ public sealed class CancelTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal("cancelled", (await cancelRunning.Content.ReadFromJsonAsync<JsonObject>(ct))!["status"]!.GetValue<string>());
         var history = await comfy.GetHistoryAsync(runningView["promptId"]!.GetValue<string>(), ct);
         Assert.Contains("execution_interrupted", history!["status"]!["messages"]!.ToJsonString());
-        var events = await SseReader.ReadAllAsync(client, $"/v1/comfyui/workflow/{running}/events", null, ct);
+        var events = await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{running}/events", null, ct);
         Assert.Equal("workflow:cancelled", events[^1].Name);
         Assert.True(events.Count(e => e.Name == "workflow:progress") < 40);
 

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using AgentFleet.ComfyBridge.Tests.Fixtures;
+using AgentFleet.Gateway.Tests.Fixtures;
 using AgentFleet.ServiceDefaults.Security;
 
 namespace AgentFleet.ComfyBridge.Tests;

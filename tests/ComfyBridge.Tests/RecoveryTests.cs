@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using AgentFleet.ComfyBridge.ComfyUi;
 using AgentFleet.ComfyBridge.Tests.Fixtures;
+using AgentFleet.Hosting.Testing;
 
 namespace AgentFleet.ComfyBridge.Tests;
 
@@ -32,7 +33,7 @@ public sealed class RecoveryTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal("completed", done["status"]!.GetValue<string>());
         Assert.Equal(2, done["attempts"]!.GetValue<int>());
         Assert.NotEqual(before["promptId"]!.GetValue<string>(), done["promptId"]!.GetValue<string>());
-        var events = await SseReader.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
+        var events = await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
         Assert.Equal(Enumerable.Range(1, events.Count).Select(i => i.ToString()), events.Select(e => e.Id));
         Assert.Contains(events, e => e.Name == "workflow:status" && e.Json["data"]!["attempt"]?.GetValue<int>() == 2);
         using var file = await client.GetAsync($"/v1/comfyui/outputs/{done["outputs"]![0]!.GetValue<string>()}", ct);
@@ -46,7 +47,7 @@ public sealed class RecoveryTests(PostgresFixture postgres) : IAsyncLifetime
         var client = _bridge.Client("alice");
         var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 8), ct);
         var running = await Bridge.WaitAsync(client, id, v => v["progress"]?["value"]?.GetValue<int>() >= 2, ct);
-        var seen = await SseReader.ReadAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct).Take(running["lastSequence"]!.GetValue<int>()).ToListAsync(ct);
+        var seen = await SseClient.ReadAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct).Take(running["lastSequence"]!.GetValue<int>()).ToListAsync(ct);
 
         await _bridge.KillAsync();
         using var comfyHttp = new HttpClient { BaseAddress = new Uri(_comfy.Url) };
@@ -62,7 +63,7 @@ public sealed class RecoveryTests(PostgresFixture postgres) : IAsyncLifetime
         client = _bridge.Client("alice");
         var done = await Bridge.WaitForStatusAsync(client, id, "completed", ct);
         Assert.Single(done["outputs"]!.AsArray());
-        var events = await SseReader.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
+        var events = await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
         Assert.Equal(Enumerable.Range(1, events.Count).Select(i => i.ToString()), events.Select(e => e.Id));
         Assert.All(seen.Zip(events), pair => Assert.True(JsonNode.DeepEquals(pair.First.Json, pair.Second.Json), $"{pair.First.Data} became {pair.Second.Data}"));
         Assert.Equal("workflow:complete", events[^1].Name);
@@ -80,7 +81,7 @@ public sealed class RecoveryTests(PostgresFixture postgres) : IAsyncLifetime
         await _bridge.RestartAsync();
 
         client = _bridge.Client("alice");
-        var events = await SseReader.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
+        var events = await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
         Assert.Equal(Enumerable.Range(1, events.Count).Select(i => i.ToString()), events.Select(e => e.Id));
         Assert.Equal("workflow:complete", events[^1].Name);
         var ticks = events.Where(e => e.Name == "workflow:progress").Select(e => e.Json["data"]!["value"]!.GetValue<int>()).ToList();

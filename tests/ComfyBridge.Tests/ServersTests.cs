@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AgentFleet.ComfyBridge.Contracts;
 using AgentFleet.ComfyBridge.Tests.Fixtures;
+using AgentFleet.Gateway.Tests.Fixtures;
 
 namespace AgentFleet.ComfyBridge.Tests;
 

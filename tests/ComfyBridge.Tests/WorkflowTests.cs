@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using AgentFleet.ComfyBridge.Tests.Fixtures;
+using AgentFleet.Gateway.Tests.Fixtures;
+using AgentFleet.Hosting.Testing;
 using AgentFleet.ServiceDefaults.Security;
 
 namespace AgentFleet.ComfyBridge.Tests;
@@ -31,7 +33,7 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal("queued", created["status"]!.GetValue<string>());
         Assert.Equal($"/v1/comfyui/workflow/{id}", response.Headers.Location!.OriginalString);
 
-        var events = await SseReader.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
+        var events = await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
 
         Assert.Equal(Enumerable.Range(1, events.Count).Select(i => i.ToString()), events.Select(e => e.Id));
         Assert.Equal("workflow:status", events[0].Name);
@@ -70,7 +72,7 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
         var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 12), ct);
 
         var first = new List<SseEvent>();
-        await foreach (var e in SseReader.ReadAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct))
+        await foreach (var e in SseClient.ReadAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct))
         {
             first.Add(e);
             if (e.Name == "workflow:progress" && e.Json["data"]!["value"]!.GetValue<int>() == 3)
@@ -78,14 +80,14 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
                 break;
             }
         }
-        var rest = await SseReader.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", first[^1].Id, ct);
+        var rest = await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", first[^1].Id, ct);
 
         var all = first.Concat(rest).ToList();
         Assert.Equal(Enumerable.Range(1, all.Count).Select(i => (long)i), all.Select(e => long.Parse(e.Id!)));
         Assert.Equal(Enumerable.Range(1, 12), all.Where(e => e.Name == "workflow:progress").Select(e => e.Json["data"]!["value"]!.GetValue<int>()));
         Assert.Equal("workflow:complete", all[^1].Name);
         // ?since=N resumes the same way.
-        var since = await SseReader.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events?since={all.Count - 2}", null, ct);
+        var since = await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events?since={all.Count - 2}", null, ct);
         Assert.Equal([all[^2].Id, all[^1].Id], since.Select(e => e.Id));
         Assert.True(JsonNode.DeepEquals(all[^1].Json, since[^1].Json));
     }
@@ -99,7 +101,7 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
         var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 3), ct);
         using var one = await _bridge.ConnectWebSocketAsync($"/v1/comfyui/stream?workflowId={id}&since=0", "alice", ct);
 
-        var followed = await ReadUntilCloseAsync(one, ct);
+        var followed = (await ReadUntilCloseAsync(one, ct)).Select(f => JsonNode.Parse(f.Bytes)!.AsObject()).ToList();
         Assert.Equal(Enumerable.Range(1, followed.Count).Select(i => (long)i), followed.Select(e => e["sequence"]!.GetValue<long>()));
         Assert.Equal("complete", followed[^1]["type"]!.GetValue<string>());
         Assert.Equal(WebSocketCloseStatus.NormalClosure, one.CloseStatus);
@@ -123,27 +125,10 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
         var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 6), ct);
         using var socket = await _bridge.ConnectWebSocketAsync($"/v1/comfyui/stream?workflowId={id}&previews=true", "alice", ct);
 
-        var previews = new List<byte[]>();
-        var texts = 0;
-        while (true)
-        {
-            var buffer = new byte[64 * 1024];
-            var result = await socket.ReceiveAsync(buffer, ct);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                break;
-            }
-            if (result.MessageType == WebSocketMessageType.Binary)
-            {
-                previews.Add(buffer[..result.Count]);
-            }
-            else
-            {
-                texts++;
-            }
-        }
+        var frames = await ReadUntilCloseAsync(socket, ct);
+        var previews = frames.Where(f => f.Type == WebSocketMessageType.Binary).Select(f => f.Bytes).ToList();
         Assert.NotEmpty(previews);
-        Assert.True(texts > 6);
+        Assert.True(frames.Count(f => f.Type == WebSocketMessageType.Text) > 6);
         Assert.All(previews, frame =>
         {
             Assert.Equal(1u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame));
@@ -184,7 +169,7 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
         var ct = TestContext.Current.CancellationToken;
         var client = _bridge.Client("alice");
         var id = await Bridge.SubmitAsync(client, Workflows.Failing(), ct);
-        var events = await SseReader.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
+        var events = await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
         Assert.Equal("workflow:error", events[^1].Name);
         Assert.Equal("FailNode", events[^1].Json["data"]!["nodeType"]!.GetValue<string>());
         var view = await Bridge.GetAsync(client, id, ct);
@@ -234,18 +219,19 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
         await Problem.AssertAsync(await alice.GetAsync("/v1/comfyui/workflow?status=done", ct), HttpStatusCode.BadRequest, "validation_failed");
     }
 
-    private static async Task<List<JsonObject>> ReadUntilCloseAsync(ClientWebSocket socket, CancellationToken ct)
+    /// <summary>Every frame until the server closes (each small enough to arrive in one receive).</summary>
+    private static async Task<List<(WebSocketMessageType Type, byte[] Bytes)>> ReadUntilCloseAsync(ClientWebSocket socket, CancellationToken ct)
     {
-        var events = new List<JsonObject>();
+        var frames = new List<(WebSocketMessageType, byte[])>();
+        var buffer = new byte[64 * 1024];
         while (true)
         {
-            var buffer = new byte[64 * 1024];
             var result = await socket.ReceiveAsync(buffer, ct);
             if (result.MessageType == WebSocketMessageType.Close)
             {
-                return events;
+                return frames;
             }
-            events.Add(JsonNode.Parse(buffer.AsSpan(0, result.Count))!.AsObject());
+            frames.Add((result.MessageType, buffer[..result.Count]));
         }
     }
 

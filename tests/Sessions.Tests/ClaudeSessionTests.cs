@@ -1,3 +1,4 @@
+using AgentFleet.Hosting.Testing;
 using AgentFleet.Sessions.Tests.Fixtures;
 
 namespace AgentFleet.Sessions.Tests;

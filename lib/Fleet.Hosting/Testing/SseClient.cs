@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace AgentFleet.ComfyBridge.Tests.Fixtures;
+namespace AgentFleet.Hosting.Testing;
 
 /// <summary>One Server-Sent Event as a client parses it.</summary>
 public sealed record SseEvent(string? Id, string Name, string Data)
@@ -8,8 +8,8 @@ public sealed record SseEvent(string? Id, string Name, string Data)
     public JsonObject Json => JsonNode.Parse(Data)!.AsObject();
 }
 
-/// <summary>A plain SSE reader over HttpClient, reading as an EventSource does (comments skipped).</summary>
-public static class SseReader
+/// <summary>A plain SSE reader over HttpClient, as an EventSource reads the stream (comments are skipped), for tests.</summary>
+public static class SseClient
 {
     public static async IAsyncEnumerable<SseEvent> ReadAsync(HttpClient http, string path, string? lastEventId,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -42,13 +42,13 @@ public static class SseReader
         }
     }
 
-    /// <summary>Every event of the stream until the server ends it (at the workflow's end).</summary>
-    public static async Task<List<SseEvent>> ReadAllAsync(HttpClient http, string path, string? lastEventId, CancellationToken cancellationToken)
+    /// <summary>Every event of the stream until the server ends it; gives up after <paramref name="timeout"/> (default 60 s).</summary>
+    public static async Task<List<SseEvent>> ReadAllAsync(HttpClient http, string path, string? lastEventId, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout ?? TimeSpan.FromSeconds(60));
         var events = new List<SseEvent>();
-        await foreach (var e in ReadAsync(http, path, lastEventId, timeout.Token))
+        await foreach (var e in ReadAsync(http, path, lastEventId, limit.Token))
         {
             events.Add(e);
         }
