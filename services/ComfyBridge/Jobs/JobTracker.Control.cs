@@ -40,7 +40,7 @@ public sealed partial class JobTracker
             }
             await server.Client.QueuePromptAsync(workflow, options.Value.ClientId, promptId, cancellationToken);
         }
-        catch (Exception e) when (e is ComfyUiRejectedException or HttpRequestException or OperationCanceledException)
+        catch (Exception e) when (e is ComfyUiRejectedException or HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
         {
             // Nothing was queued: the job goes, so the list never shows a workflow that never was.
             Untrack(job);
