@@ -60,7 +60,7 @@ public sealed class CommandSessionTests(SessionsFixture infrastructure)
     }
 
     [Fact]
-    public async Task TwentySessionsWithARunnerLimitOfFourQueueAndAllComplete()
+    public async Task TwentySessionsWithARunnerLimitOfFourQueueInOrderAndAllComplete()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var fleet = await Fleet.StartAsync(infrastructure, ct, maxConcurrent: 4);
@@ -80,7 +80,8 @@ public sealed class CommandSessionTests(SessionsFixture infrastructure)
             runs.Add((session["startedAt"]!.GetValue<DateTimeOffset>(), session["endedAt"]!.GetValue<DateTimeOffset>()));
             Assert.Equal("queued", (await fleet.MessagesAsync(id, ct))[0]["metadata"]!["sessionStatus"]!.GetValue<string>());
         }
-        // Never more than four agents at once.
+        // Started in the order they were queued (FIFO), never more than four agents at once.
+        Assert.Equal(runs.Select(r => r.Start).Order(), runs.Select(r => r.Start));
         var overlap = runs.Max(run => runs.Count(other => other.Start < run.End && other.End > run.Start && other.Start <= run.Start));
         Assert.InRange(overlap, 1, 4);
     }

@@ -65,11 +65,22 @@ public static class HostMetrics
                 ArgumentList = { "--query-gpu=name,utilization.gpu,memory.used,memory.total,temperature.gpu", "--format=csv,noheader,nounits" },
             };
             using var process = Process.Start(start)!;
-            var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
-            return process.ExitCode != 0 ? [] : [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(ParseGpu)];
+            // A driver that hangs nvidia-smi must not hang /v1/status: reading and exiting share one 5 s limit.
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(TimeSpan.FromSeconds(5));
+            try
+            {
+                var output = await process.StandardOutput.ReadToEndAsync(limit.Token);
+                await process.WaitForExitAsync(limit.Token);
+                return process.ExitCode != 0 ? [] : [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(ParseGpu)];
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                process.Kill();
+                return [];
+            }
         }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or TimeoutException or IOException)
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException)
         {
             return [];
         }

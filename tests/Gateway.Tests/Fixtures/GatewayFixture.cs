@@ -25,6 +25,9 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public LocalServer Redis { get; private set; } = null!;
 
+    /// <summary>The suite's database, for tests that check what was stored.</summary>
+    public string Database { get; private set; } = null!;
+
     public Backend Backend { get; private set; } = null!;
 
     public ServiceProcess Api { get; private set; } = null!;
@@ -48,7 +51,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         Redis = await LocalServer.StartRedisAsync(ct);
         Postgres = await postgres;
         Backend = await Backend.StartAsync();
-        var database = await Postgres.CreateDatabaseAsync(ct);
+        var database = Database = await Postgres.CreateDatabaseAsync(ct);
         var shared = new Dictionary<string, string> { ["ConnectionStrings__fleetdb"] = database, ["ConnectionStrings__redis"] = Redis.ConnectionString };
 
         var runnerGrpc = Url();

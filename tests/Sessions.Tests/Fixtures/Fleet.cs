@@ -42,7 +42,7 @@ public sealed class Fleet : IAsyncDisposable
     /// <param name="redis">A Redis of the test's own, for a test that stops it; the shared one otherwise.</param>
     /// <param name="api">Configuration of ManagementApi's own, on top of the wiring.</param>
     public static async Task<Fleet> StartAsync(SessionsFixture infrastructure, CancellationToken cancellationToken, int maxConcurrent = 4, double stopGraceSeconds = 10, LocalServer? redis = null,
-        Dictionary<string, string>? api = null)
+        Dictionary<string, string>? api = null, Dictionary<string, string>? runnerSettings = null)
     {
         var shared = new Dictionary<string, string>
         {
@@ -67,6 +67,10 @@ public sealed class Fleet : IAsyncDisposable
             // A secret of the runner's own: it must never reach an agent.
             ["FLEET_TEST_SECRET"] = "do-not-leak",
         };
+        foreach (var (key, value) in runnerSettings ?? [])
+        {
+            runner[key] = value;
+        }
         var fleet = new Fleet(infrastructure, shared, runner) { RunnerRoot = root, RunnerGrpc = new Uri(runnerGrpc) };
         fleet.Runner = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "SessionRunner", runner, cancellationToken);
         var apiHttp = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
