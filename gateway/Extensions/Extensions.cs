@@ -47,6 +47,7 @@ internal static class Extensions
 
         builder.Services.Configure<RateLimitingConfig>(configuration.GetSection(RateLimitingConfig.Section));
         builder.Services.AddSingleton<RedisTokenBucket>();
+        builder.Services.AddSingleton<TokenLeases>();
         builder.Services.AddSingleton<LocalTokenBuckets>();
         builder.Services.AddSingleton<GatewayRateLimiter>();
 

@@ -6,11 +6,13 @@ using Microsoft.Extensions.Options;
 namespace AgentFleet.Gateway.RateLimiting;
 
 /// <summary>
-/// Shared buckets in Redis while it answers; local buckets when it does not. After a failure Redis is left alone for
-/// a couple of seconds, so an outage costs one timeout, not one per request.
+/// Shared buckets in Redis while it answers, spent through <see cref="TokenLeases"/> for policies large enough to
+/// lease; local buckets when Redis does not answer. After a failure Redis is left alone for a couple of seconds, so
+/// an outage costs one timeout, not one per request.
 /// </summary>
 public sealed partial class GatewayRateLimiter(
-    RedisTokenBucket shared, LocalTokenBuckets local, IOptions<RateLimitingConfig> options, TimeProvider time, GatewayMetrics metrics, ILogger<GatewayRateLimiter> logger)
+    RedisTokenBucket shared, TokenLeases leases, LocalTokenBuckets local, IOptions<RateLimitingConfig> options, TimeProvider time, GatewayMetrics metrics,
+    ILogger<GatewayRateLimiter> logger)
 {
     private static readonly TimeSpan RedisRetry = TimeSpan.FromSeconds(2);
 
@@ -20,18 +22,23 @@ public sealed partial class GatewayRateLimiter(
     public async ValueTask<RateLimitDecision> TakeAsync(string partition, RateLimitPolicy policy, CancellationToken cancellationToken)
     {
         var key = $"fleet:ratelimit:{policy.Name}:{partition}";
+        if (leases.TryTake(key, out var leasedRemaining))
+        {
+            return new RateLimitDecision(true, leasedRemaining, TimeSpan.Zero);
+        }
         if (time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _redisRetryAtTicks))
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.Value.RedisTimeout);
             try
             {
-                var decision = await shared.TakeAsync(key, policy, timeout.Token);
+                var (granted, remaining, retryAfter) = await shared.TakeAsync(key, policy, TokenLeases.BatchFor(policy), timeout.Token);
                 if (Interlocked.Exchange(ref _outage, 0) == 1)
                 {
                     LogRedisBack(logger);
                 }
-                return decision;
+                leases.Keep(key, granted - 1, remaining);
+                return new RateLimitDecision(granted > 0, remaining + Math.Max(0, granted - 1), retryAfter);
             }
             catch (Exception e) when (e is RedisConnectionException or RedisServerException or TimeoutException
                 || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
