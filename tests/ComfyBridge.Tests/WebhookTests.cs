@@ -1,6 +1,9 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AgentFleet.ComfyBridge.Tests.Fixtures;
 using AgentFleet.ComfyBridge.Webhooks;
+using AgentFleet.Gateway.Tests.Fixtures;
 
 namespace AgentFleet.ComfyBridge.Tests;
 
@@ -58,6 +61,45 @@ public sealed class WebhookTests(PostgresFixture postgres) : IAsyncLifetime
         var delivery = Assert.Single(receiver.Deliveries);
         Assert.Equal("workflow.failed", delivery.Headers[WebhookSignature.EventHeader]);
         Assert.Equal("The node failed on purpose.", JsonNode.Parse(delivery.Body)!["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task WebhooksToLoopbackOrPrivateAddressesAreRefusedUnlessAllowed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var strict = await Bridge.StartAsync(postgres, [_comfy.Url], new() { ["ComfyUI__AllowPrivateWebhooks"] = "false" });
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var client = strict.Client("alice");
+        var port = new Uri(receiver.Url).Port;
+        // Literal addresses are refused at submission, with a clear answer.
+        foreach (var literal in (string[])[receiver.Url, $"http://localhost:{port}/hooks/comfy", "http://169.254.169.254/latest/meta-data", "http://[::1]:9/x", "http://10.1.2.3/x"])
+        {
+            using var refused = await client.PostAsJsonAsync("/v1/comfyui/workflow", new { workflow = Workflows.TextToImage(steps: 1), webhookUrl = literal }, ct);
+            await Problem.AssertAsync(refused, HttpStatusCode.BadRequest, "validation_failed");
+        }
+
+        Assert.Empty(receiver.Deliveries);
+    }
+
+    [Fact]
+    public async Task TheWebhookClientChecksTheAddressANameResolvesToWhenItConnects()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var receiver = await WebhookReceiver.StartAsync();
+        // By name, so only the resolved address can give it away.
+        var byName = receiver.Url.Replace("127.0.0.1", "localhost");
+
+        using var strict = new HttpClient(WebhookTargets.Handler(allowPrivate: false));
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => strict.PostAsync(byName, new StringContent("{}"), ct));
+        Assert.IsType<WebhookTargetRefusedException>(refused.InnerException);
+        Assert.Empty(receiver.Deliveries);
+
+        using var allowing = new HttpClient(WebhookTargets.Handler(allowPrivate: true));
+        using var delivered = await allowing.PostAsync(byName, new StringContent("{}"), ct);
+        Assert.Equal(HttpStatusCode.NoContent, delivered.StatusCode);
+        Assert.Single(receiver.Deliveries);
+        Assert.False(WebhookTargets.IsPublic(System.Net.IPAddress.Parse("::ffff:169.254.169.254")));
+        Assert.True(WebhookTargets.IsPublic(System.Net.IPAddress.Parse("93.184.216.34")));
     }
 
     public async ValueTask DisposeAsync()

@@ -86,10 +86,12 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(Enumerable.Range(1, all.Count).Select(i => (long)i), all.Select(e => long.Parse(e.Id!)));
         Assert.Equal(Enumerable.Range(1, 12), all.Where(e => e.Name == "workflow:progress").Select(e => e.Json["data"]!["value"]!.GetValue<int>()));
         Assert.Equal("workflow:complete", all[^1].Name);
-        // ?since=N resumes the same way.
+        // ?since=N resumes the same way; from the end, or past it, the stream is over at once.
         var since = await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events?since={all.Count - 2}", null, ct);
         Assert.Equal([all[^2].Id, all[^1].Id], since.Select(e => e.Id));
         Assert.True(JsonNode.DeepEquals(all[^1].Json, since[^1].Json));
+        Assert.Empty(await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events?since={all.Count}", null, ct, TimeSpan.FromSeconds(10)));
+        Assert.Empty(await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", $"{all.Count + 50}", ct, TimeSpan.FromSeconds(10)));
     }
 
     [Fact]
@@ -138,6 +140,21 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AComfyUiThatNamesItsOwnPromptIdsStillRunsTheWorkflowToItsEnd()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _comfy.HonourPromptId = false;
+        var client = _bridge.Client("alice");
+        var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 3), ct);
+        var events = await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
+        Assert.Equal("workflow:complete", events[^1].Name);
+        var view = await Bridge.GetAsync(client, id, ct);
+        Assert.NotEqual(id.ToString(), view["promptId"]!.GetValue<string>());
+        Assert.Equal(1, view["attempts"]!.GetValue<int>());
+        Assert.Single(view["outputs"]!.AsArray());
+    }
+
+    [Fact]
     public async Task BadWorkflowsAreRefusedWithProblemDetailsAndComfyUisOwnReason()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -155,7 +172,7 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Contains("NoSuchSampler", problem["detail"]!.GetValue<string>());
         Assert.Equal("invalid_prompt", problem["comfyError"]!["type"]!.GetValue<string>());
         // Nothing was recorded for the refused workflows.
-        Assert.Equal(0, (await client.GetFromJsonAsync<JsonObject>("/v1/comfyui/outputs", ct))!["total"]!.GetValue<int>());
+        Assert.Equal(0, (await client.GetFromJsonAsync<JsonObject>("/v1/comfyui/workflow", ct))!["total"]!.GetValue<int>());
 
         using var notAnId = await client.GetAsync("/v1/comfyui/workflow/not-a-uuid", ct);
         await Problem.AssertAsync(notAnId, HttpStatusCode.BadRequest, "validation_failed");
@@ -198,6 +215,8 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
             using var hidden = await bob.GetAsync(path, ct);
             await Problem.AssertAsync(hidden, HttpStatusCode.NotFound, "not_found");
         }
+        var bobsSocket = await Assert.ThrowsAsync<WebSocketException>(() => _bridge.ConnectWebSocketAsync($"/v1/comfyui/stream?workflowId={id}", "bob", ct));
+        Assert.Contains("404", bobsSocket.Message);
         using var bobsCancel = await bob.DeleteAsync($"/v1/comfyui/workflow/{id}", ct);
         await Problem.AssertAsync(bobsCancel, HttpStatusCode.NotFound, "not_found");
         var alicesOutput = (await alice.GetFromJsonAsync<JsonObject>($"/v1/comfyui/outputs?workflowId={id}", ct))!["items"]![0]!["name"]!.GetValue<string>();

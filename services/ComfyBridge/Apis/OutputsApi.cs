@@ -62,8 +62,10 @@ public static class OutputsApi
                 }
                 reached = true;
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException
+                || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                // That server is skipped; the others answer.
             }
         }
         if (!reached)

@@ -131,11 +131,14 @@ public static class WorkflowsApi
             : job.WebhookAttempts >= services.Options.Value.WebhookAttempts ? "failed"
             : JobStatus.IsFinal(job.Status) ? "pending" : "waiting";
         return new WorkflowView(job.Id, job.Status, job.Owner, job.Server, job.PromptId, job.Attempts,
-            progress is null ? null : new WorkflowProgress(progress["node"]?.GetValue<string>(), progress["value"]?.GetValue<int>() ?? 0, progress["max"]?.GetValue<int>() ?? 0),
+            progress is null ? null : new WorkflowProgress(progress["node"]?.ToString(), Number(progress["value"]), Number(progress["max"])),
             job.Outputs, job.Error, job.CreatedAt, job.StartedAt, job.EndedAt,
             job.EndedAt is { } ended ? Math.Round((ended - job.CreatedAt).TotalSeconds, 3) : null, last,
-            job.WebhookUrl, webhook, WorkflowLinksFor.Job(job.Id));
+            job.WebhookUrl, webhook, job.WebhookError, WorkflowLinksFor.Job(job.Id));
     }
+
+    // ComfyUI sends whole numbers, but custom nodes may report fractions: they are rounded rather than refused.
+    private static int Number(JsonNode? node) => node is JsonValue value && value.TryGetValue<double>(out var number) ? (int)Math.Round(number) : 0;
 
     private static JsonObject Validate(SubmitWorkflowRequest request, ComfyServices services)
     {
@@ -161,6 +164,11 @@ public static class WorkflowsApi
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
                 throw Invalid("webhookUrl must be an absolute http or https URL.");
+            }
+            if (!services.Options.Value.AllowPrivateWebhooks && Webhooks.WebhookTargets.IsPrivateLiteral(uri))
+            {
+                throw Invalid("webhookUrl names a loopback, private or link-local address, which webhooks may not reach.",
+                    "Use a public address, or set ComfyUI__AllowPrivateWebhooks=true where the receiver is on a private network.");
             }
             if (string.IsNullOrEmpty(services.Options.Value.WebhookSecret))
             {

@@ -27,6 +27,9 @@ public static class ComfyUiEvents
     public static async IAsyncEnumerable<ComfyUiMessage> ReadAsync(Uri server, string clientId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var socket = new ClientWebSocket();
+        // A GPU host that drops off the network leaves no close behind: unanswered pings end the connection instead.
+        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(15);
+        socket.Options.KeepAliveTimeout = TimeSpan.FromSeconds(30);
         var scheme = server.Scheme == "https" ? "wss" : "ws";
         await socket.ConnectAsync(new Uri($"{scheme}://{server.Authority}/ws?clientId={Uri.EscapeDataString(clientId)}"), cancellationToken);
         var buffer = new byte[64 * 1024];

@@ -37,6 +37,8 @@ internal static class Extensions
         builder.Services.AddSingleton<JobTracker>();
         builder.Services.AddSingleton<OutputStore>();
         builder.Services.AddSingleton<WebhookSender>();
+        builder.Services.AddHttpClient(WebhookSender.ClientName).ConfigurePrimaryHttpMessageHandler(services =>
+            WebhookTargets.Handler(services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ComfyOptions>>().Value.AllowPrivateWebhooks));
         builder.Services.AddSingleton<BridgeStatusReader>();
         builder.Services.AddSingleton<IHealthDetails, BridgeHealth>();
         builder.Services.AddHostedService<ComfyServerMonitor>();

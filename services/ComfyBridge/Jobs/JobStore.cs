@@ -64,6 +64,14 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
         return (rows, (int)(long)(await count.ExecuteScalarAsync(cancellationToken))!);
     }
 
+    /// <summary>The job's status, or null for a job that does not exist (any more).</summary>
+    public async Task<string?> ReadStatusAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT status FROM comfy_jobs WHERE id = @id");
+        command.Parameters.AddWithValue("id", id);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
     /// <summary>Jobs still queued or running, oldest first: what a restarted bridge picks up again.</summary>
     public async Task<List<JobRow>> ListInFlightAsync(CancellationToken cancellationToken)
     {
@@ -123,13 +131,45 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
 
     public async Task AppendEventAsync(JobEvent jobEvent, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("INSERT INTO comfy_job_events (job_id, seq, type, data, created_at) VALUES (@job, @seq, @type, @data, @at)");
+        await using var command = dataSource.CreateCommand();
+        AppendEventCommand(command, jobEvent);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The final transition in one transaction: the status, times, error and outputs, and the event that ends the
+    /// job's streams, so a job is never final without its end event, nor the other way round.
+    /// </summary>
+    public async Task EndAsync(Guid id, string status, DateTimeOffset endedAt, string? error, IReadOnlyList<string> outputs, JobEvent end, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var update = new NpgsqlCommand(
+            "UPDATE comfy_jobs SET status = @status, ended_at = @ended, error = @error, outputs = @outputs WHERE id = @id", connection, transaction))
+        {
+            update.Parameters.AddWithValue("id", id);
+            update.Parameters.AddWithValue("status", status);
+            update.Parameters.AddWithValue("ended", endedAt);
+            update.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)error ?? DBNull.Value);
+            update.Parameters.AddWithValue("outputs", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(outputs));
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var append = new NpgsqlCommand(null, connection, transaction))
+        {
+            AppendEventCommand(append, end);
+            await append.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static void AppendEventCommand(NpgsqlCommand command, JobEvent jobEvent)
+    {
+        command.CommandText = "INSERT INTO comfy_job_events (job_id, seq, type, data, created_at) VALUES (@job, @seq, @type, @data, @at)";
         command.Parameters.AddWithValue("job", jobEvent.WorkflowId);
         command.Parameters.AddWithValue("seq", jobEvent.Sequence);
         command.Parameters.AddWithValue("type", jobEvent.Type);
         command.Parameters.AddWithValue("data", NpgsqlDbType.Jsonb, jobEvent.Data.ToJsonString());
         command.Parameters.AddWithValue("at", jobEvent.CreatedAt);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<List<JobEvent>> ReadEventsAsync(Guid id, long fromSequence, int limit, CancellationToken cancellationToken)

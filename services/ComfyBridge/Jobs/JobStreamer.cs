@@ -35,8 +35,9 @@ public sealed class JobStreamer(JobStore store, JobEventHub hub)
                 await flush();
             }
             while (page.Count == PageSize);
-            // A client resuming after the end has nothing more to wait for.
-            if (next > 1 && (await store.ReadEventsAsync(jobId, next - 1, 1, cancellationToken)).FirstOrDefault() is { EndsJob: true })
+            // The end is written with the final status, so a final job whose history is read out has nothing more to
+            // give: a client that resumes after the end (or past it) is done.
+            if (await store.ReadStatusAsync(jobId, cancellationToken) is not { } status || JobStatus.IsFinal(status))
             {
                 return;
             }

@@ -12,7 +12,8 @@ public sealed partial class JobTracker
 
     /// <summary>
     /// Places a workflow on the least busy server and queues it there. The job is recorded and followed before its
-    /// prompt is sent, under a prompt id the bridge chose, so no message about it can arrive unclaimed.
+    /// prompt is sent, under a prompt id the bridge chose, and its gate is held until ComfyUI has answered, so the
+    /// messages about it wait for the <c>queued</c> event instead of going unclaimed or ahead of it.
     /// </summary>
     public async Task<JobRow> SubmitAsync(CallerIdentity caller, JsonObject workflow, string? webhookUrl, CancellationToken cancellationToken)
     {
@@ -25,40 +26,82 @@ public sealed partial class JobTracker
         var id = Guid.NewGuid();
         var promptId = id.ToString();
         await store.InsertAsync(id, caller.Owner, caller.KeyId, server.Url, promptId, workflow, webhookUrl, cancellationToken);
-        var job = Track((await store.FindAsync(id, null, cancellationToken))!, 0);
-        job.Submitting = true;
+        var job = Track((await store.FindAsync(id, null, cancellationToken))!, 0, submitting: true);
+        // From here on the caller leaving changes nothing: ComfyUI may have the prompt, and the job must follow it.
+        await job.Gate.WaitAsync(CancellationToken.None);
         try
         {
-            await job.Gate.WaitAsync(cancellationToken);
+            string? queuedAs;
             try
             {
-                await EmitAsync(job, JobEventTypes.Status, new JsonObject { ["status"] = JobStatus.Queued, ["server"] = server.Url }, cancellationToken);
+                queuedAs = (await server.Client.QueuePromptAsync(workflow, options.Value.ClientId, promptId, CancellationToken.None)).PromptId;
             }
-            finally
+            catch (ComfyUiRejectedException rejected)
             {
-                job.Gate.Release();
-            }
-            await server.Client.QueuePromptAsync(workflow, options.Value.ClientId, promptId, cancellationToken);
-        }
-        catch (Exception e) when (e is ComfyUiRejectedException or HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
-        {
-            // Nothing was queued: the job goes, so the list never shows a workflow that never was.
-            Untrack(job);
-            await store.DeleteAsync(id, CancellationToken.None);
-            if (e is ComfyUiRejectedException rejected)
-            {
+                await ForgetAsync(job);
                 throw new ComfyRejection(rejected);
             }
-            cancellationToken.ThrowIfCancellationRequested();
-            server.LastError = e.Message;
-            throw Unavailable();
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+            {
+                // The answer was lost, not necessarily the prompt: ComfyUI is asked whether it has it.
+                queuedAs = await HasPromptAsync(server, promptId) ? promptId : null;
+                if (queuedAs is null)
+                {
+                    server.LastError = e.Message;
+                    await ForgetAsync(job);
+                    throw Unavailable();
+                }
+            }
+            await AdoptPromptIdAsync(job, queuedAs);
+            await EmitAsync(job, JobEventTypes.Status, new JsonObject { ["status"] = JobStatus.Queued, ["server"] = server.Url }, CancellationToken.None);
         }
         finally
         {
             job.Submitting = false;
+            job.Gate.Release();
         }
         metrics.Submitted();
         return job.Row;
+    }
+
+    /// <summary>
+    /// A ComfyUI that predates client-chosen prompt ids answers with its own; the job follows that one from then on
+    /// (its early messages are lost, and the reconcile reads its end from the history).
+    /// </summary>
+    private async Task AdoptPromptIdAsync(TrackedJob job, string queuedAs)
+    {
+        if (queuedAs == job.Row.PromptId)
+        {
+            return;
+        }
+        await store.UpdateAsync(job.Row.Id, promptId: queuedAs, cancellationToken: CancellationToken.None);
+        _byPrompt[queuedAs] = job.Row.Id;
+        if (job.Row.PromptId is not null)
+        {
+            _byPrompt.TryRemove(job.Row.PromptId, out _);
+        }
+        job.Row = job.Row with { PromptId = queuedAs };
+    }
+
+    private static async Task<bool> HasPromptAsync(ComfyServer server, string promptId)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            var queue = await server.Client.GetQueueAsync(timeout.Token);
+            return queue.Running.Contains(promptId) || queue.Pending.Contains(promptId) || await server.Client.GetHistoryAsync(promptId, timeout.Token) is not null;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A submission that never reached ComfyUI: no trace of it stays, so the list never shows a workflow that never was.</summary>
+    private async Task ForgetAsync(TrackedJob job)
+    {
+        Untrack(job);
+        await store.DeleteAsync(job.Row.Id, CancellationToken.None);
     }
 
     /// <summary>
@@ -93,7 +136,15 @@ public sealed partial class JobTracker
                 else if (server is not null && queue!.Pending.Contains(promptId))
                 {
                     await server.Client.DeleteFromQueueAsync([promptId], cancellationToken);
-                    await EndAsync(job, JobStatus.Cancelled, null, [], cancellationToken);
+                    if ((await server.Client.GetQueueAsync(cancellationToken)).Running.Contains(promptId))
+                    {
+                        // It started between the look and the delete: interrupted instead, ending as cancelled.
+                        await server.Client.InterruptAsync(promptId, cancellationToken);
+                    }
+                    else
+                    {
+                        await EndAsync(job, JobStatus.Cancelled, null, [], cancellationToken);
+                    }
                 }
                 else if (server is not null && await server.Client.GetHistoryAsync(promptId, cancellationToken) is { } history)
                 {
@@ -105,7 +156,8 @@ public sealed partial class JobTracker
                     await EndAsync(job, JobStatus.Cancelled, null, [], cancellationToken);
                 }
             }
-            catch (HttpRequestException e)
+            catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException
+                || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 // ComfyUI cannot be told; the job ends here, and whatever ComfyUI still does with the prompt is ignored.
                 LogCancelUnreachable(logger, id, e.Message);

@@ -50,6 +50,26 @@ public sealed partial class JobTracker
         }
     }
 
+    /// <summary>Jobs recorded on a server that is no longer configured are as lost as if it had restarted.</summary>
+    public async Task ReconcileOrphansAsync(CancellationToken cancellationToken)
+    {
+        foreach (var job in _jobs.Values.Where(j => !j.Submitting && pool.Find(j.Row.Server) is null).ToList())
+        {
+            await job.Gate.WaitAsync(cancellationToken);
+            try
+            {
+                if (!JobStatus.IsFinal(job.Row.Status) && pool.Find(job.Row.Server) is null)
+                {
+                    await RequeueLostAsync(job, cancellationToken);
+                }
+            }
+            finally
+            {
+                job.Gate.Release();
+            }
+        }
+    }
+
     private async Task RequeueLostAsync(TrackedJob job, CancellationToken cancellationToken)
     {
         if (job.Row.CancelRequested)
@@ -73,9 +93,15 @@ public sealed partial class JobTracker
         _byPrompt[promptId] = job.Row.Id;
         try
         {
-            await server.Client.QueuePromptAsync(job.Row.Workflow, options.Value.ClientId, promptId, cancellationToken);
+            var queuedAs = (await server.Client.QueuePromptAsync(job.Row.Workflow, options.Value.ClientId, promptId, cancellationToken)).PromptId;
+            if (queuedAs != promptId)
+            {
+                _byPrompt.TryRemove(promptId, out _);
+                _byPrompt[queuedAs] = job.Row.Id;
+                promptId = queuedAs;
+            }
         }
-        catch (Exception e) when (e is HttpRequestException or ComfyUiRejectedException)
+        catch (Exception e) when (e is HttpRequestException or ComfyUiRejectedException or System.Text.Json.JsonException)
         {
             _byPrompt.TryRemove(promptId, out _);
             LogRequeueFailed(logger, job.Row.Id, e.Message);

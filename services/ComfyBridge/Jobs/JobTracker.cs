@@ -164,24 +164,27 @@ public sealed partial class JobTracker(
         await EmitAsync(job, JobEventTypes.Status, new JsonObject { ["status"] = JobStatus.Running, ["server"] = job.Row.Server }, cancellationToken);
     }
 
-    /// <summary>The final transition: written, announced with the event that ends the stream, then the job is let go.</summary>
+    /// <summary>
+    /// The final transition: the status and the event that ends the streams written together, then announced, then
+    /// the job is let go. If the write fails the job stays in flight, and the next reconcile ends it.
+    /// </summary>
     private async Task EndAsync(TrackedJob job, string status, string? error, IReadOnlyList<string> names, CancellationToken cancellationToken,
         string? node = null, string? reason = null)
     {
-        var now = time.GetUtcNow();
-        await store.UpdateAsync(job.Row.Id, status: status, endedAt: now, error: error, outputs: names, cancellationToken: cancellationToken);
-        job.Row = job.Row with { Status = status, EndedAt = now, Error = error, Outputs = names };
-        var duration = (now - job.Row.CreatedAt).TotalSeconds;
         var (type, data) = status switch
         {
             JobStatus.Completed => (JobEventTypes.Complete, new JsonObject { ["outputs"] = new JsonArray([.. names.Select(n => (JsonNode)n)]) }),
             JobStatus.Cancelled => (JobEventTypes.Cancelled, new JsonObject()),
             _ => (JobEventTypes.Error, new JsonObject { ["message"] = error, ["node"] = node, ["nodeType"] = node is null ? null : NodeType(job, node), ["reason"] = reason }),
         };
+        var end = NewEvent(job, type, data);
         data["status"] = status;
-        data["durationSeconds"] = Math.Round(duration, 3);
-        await EmitAsync(job, type, data, cancellationToken);
-        metrics.Finished(status, now - job.Row.CreatedAt);
+        data["durationSeconds"] = Math.Round((end.CreatedAt - job.Row.CreatedAt).TotalSeconds, 3);
+        await WriteAsync(job, () => store.EndAsync(job.Row.Id, status, end.CreatedAt, error, names, end, cancellationToken), cancellationToken);
+        job.Row = job.Row with { Status = status, EndedAt = end.CreatedAt, Error = error, Outputs = names };
+        job.LastSequence = end.Sequence;
+        hub.Publish(end, job.Row.Owner);
+        metrics.Finished(status, end.CreatedAt - job.Row.CreatedAt);
         if (status == JobStatus.Failed)
         {
             metrics.Failed(reason ?? "unknown");
@@ -194,18 +197,46 @@ public sealed partial class JobTracker(
     /// <summary>Numbers an event, persists it, then publishes it; under the job's gate.</summary>
     private async Task EmitAsync(TrackedJob job, string type, JsonObject data, CancellationToken cancellationToken)
     {
-        // PostgreSQL keeps microseconds: the live copy is cut to the same, so history and live agree to the byte.
-        var now = time.GetUtcNow();
-        var jobEvent = new JobEvent(job.Row.Id, job.LastSequence + 1, type, data, now.AddTicks(-(now.Ticks % 10)));
-        await store.AppendEventAsync(jobEvent, cancellationToken);
+        var jobEvent = NewEvent(job, type, data);
+        await WriteAsync(job, () => store.AppendEventAsync(jobEvent, cancellationToken), cancellationToken);
         job.LastSequence = jobEvent.Sequence;
         hub.Publish(jobEvent, job.Row.Owner);
     }
 
-    private TrackedJob Track(JobRow row, long lastSequence)
+    private JobEvent NewEvent(TrackedJob job, string type, JsonObject data)
     {
-        var job = new TrackedJob(row, lastSequence);
-        _jobs[row.Id] = job;
+        // PostgreSQL keeps microseconds: the live copy is cut to the same, so history and live agree to the byte.
+        var now = time.GetUtcNow();
+        return new JobEvent(job.Row.Id, job.LastSequence + 1, type, data, now.AddTicks(-(now.Ticks % 10)));
+    }
+
+    /// <summary>
+    /// A write that numbers an event. When it fails the counter is set again from what PostgreSQL holds (a commit whose
+    /// answer was lost still counts), so the next number is neither reused nor skipped.
+    /// </summary>
+    private async Task WriteAsync(TrackedJob job, Func<Task> write, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await write();
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                (job.LastSequence, _) = await store.ReadPositionAsync(job.Row.Id, CancellationToken.None);
+            }
+            catch (Npgsql.NpgsqlException)
+            {
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Follows a job; a job already followed (loaded and submitted at once) keeps its one entry.</summary>
+    private TrackedJob Track(JobRow row, long lastSequence, bool submitting = false)
+    {
+        var job = _jobs.GetOrAdd(row.Id, _ => new TrackedJob(row, lastSequence, submitting));
         if (row.PromptId is not null)
         {
             _byPrompt[row.PromptId] = row.Id;

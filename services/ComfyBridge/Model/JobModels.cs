@@ -43,7 +43,7 @@ public sealed record WorkflowView(
     Guid WorkflowId, string Status, string? Owner, string? Server, string? PromptId, int Attempts,
     WorkflowProgress? Progress, IReadOnlyList<string> Outputs, string? Error,
     DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, double? DurationSeconds, long LastSequence,
-    string? WebhookUrl, string? WebhookStatus, WorkflowLinks Links);
+    string? WebhookUrl, string? WebhookStatus, string? WebhookError, WorkflowLinks Links);
 
 public sealed record WorkflowSummary(Guid WorkflowId, string Status, string? Owner, string? Server, IReadOnlyList<string> Outputs, string? Error,
     DateTimeOffset CreatedAt, DateTimeOffset? EndedAt, WorkflowLinks Links);

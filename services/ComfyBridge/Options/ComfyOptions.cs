@@ -31,6 +31,9 @@ public sealed class ComfyOptions
     /// <summary>The secret webhook bodies are signed with (HMAC-SHA256); without one, webhooks are refused at submission.</summary>
     public string? WebhookSecret { get; set; }
 
+    /// <summary>Lets webhooks reach loopback, private and link-local addresses (off: only public ones, see WebhookTargets).</summary>
+    public bool AllowPrivateWebhooks { get; set; }
+
     /// <summary>Deliveries of one webhook, the first included, before it is given up.</summary>
     public int WebhookAttempts { get; set; } = 6;
 

@@ -17,11 +17,19 @@ public static class OutputNames
         && !name.Any(char.IsControl)
         && !name.Contains("..", StringComparison.Ordinal);
 
-    /// <summary>The stored name for a file ComfyUI produced for a job: prefixed with the job, so names from several servers cannot collide.</summary>
-    public static string ForJob(Guid jobId, string comfyFileName)
+    /// <summary>
+    /// The stored name for a file ComfyUI produced for a job: prefixed with the job (names from several servers
+    /// cannot collide) and its subfolder (two prefixes in different folders can make the same file name), in plain
+    /// ASCII, so a name never needs percent-encoding in a URL.
+    /// </summary>
+    public static string ForJob(Guid jobId, string subfolder, string comfyFileName)
     {
-        var plain = new string([.. Path.GetFileName(comfyFileName.Replace('\\', '/')).Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')]).TrimStart('.');
-        return $"{jobId.ToString("N")[..12]}_{(plain.Length > 0 ? plain : "output")}".Replace("..", "_", StringComparison.Ordinal);
+        static string Plain(string text) => new([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')]);
+        var name = Plain(Path.GetFileName(comfyFileName.Replace('\\', '/'))).TrimStart('.');
+        var folder = Plain(subfolder.Trim('/', '\\')).Trim('.');
+        var stored = $"{jobId.ToString("N")[..12]}_{(folder.Length > 0 ? folder + "_" : "")}{(name.Length > 0 ? name : "output")}".Replace("..", "_", StringComparison.Ordinal);
+        // Too long: the job prefix and the end (with the extension that gives the content type) are what matter.
+        return stored.Length > MaxLength ? stored[..13] + stored[^(MaxLength - 13)..] : stored;
     }
 
     public static string ContentTypeFor(string name) => Path.GetExtension(name).ToLowerInvariant() switch

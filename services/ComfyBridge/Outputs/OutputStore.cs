@@ -18,7 +18,7 @@ public sealed class OutputStore(NpgsqlDataSource dataSource, IOptions<ComfyOptio
     /// <summary>Downloads one file of a finished job and records it; returns its stored name and size.</summary>
     public async Task<(string Name, long Bytes)> CopyAsync(ComfyUiClient comfy, Guid jobId, string? owner, string node, ComfyFile file, CancellationToken cancellationToken)
     {
-        var name = OutputNames.ForJob(jobId, file.FileName);
+        var name = OutputNames.ForJob(jobId, file.Subfolder, file.FileName);
         var path = Path.Combine(Directory, name);
         var partial = path + ".partial";
         using (var response = await comfy.ViewAsync(file.FileName, file.Subfolder, file.Type, cancellationToken))

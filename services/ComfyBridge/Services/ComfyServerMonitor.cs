@@ -16,11 +16,15 @@ public sealed partial class ComfyServerMonitor(ComfyServerPool pool, JobTracker 
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Hosted services start before the server listens: what the last run left in flight is followed before any request arrives.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await tracker.LoadAsync(stoppingToken);
-        await Task.WhenAll(pool.Servers.Select(server => WatchAsync(server, stoppingToken)));
+        await tracker.LoadAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
     }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(pool.Servers.Select(server => WatchAsync(server, stoppingToken)));
 
     private async Task WatchAsync(ComfyServer server, CancellationToken stoppingToken)
     {
@@ -99,6 +103,7 @@ public sealed partial class ComfyServerMonitor(ComfyServerPool pool, JobTracker 
         try
         {
             await tracker.ReconcileAsync(server, cancellationToken);
+            await tracker.ReconcileOrphansAsync(cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

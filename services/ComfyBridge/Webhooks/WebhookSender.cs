@@ -13,6 +13,8 @@ namespace AgentFleet.ComfyBridge.Webhooks;
 /// </summary>
 public sealed partial class WebhookSender(JobStore jobs, IHttpClientFactory httpClients, IOptions<ComfyOptions> options, TimeProvider time, ILogger<WebhookSender> logger)
 {
+    public const string ClientName = "webhooks";
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Starts delivering in the background; the caller does not wait for the receiver.</summary>
@@ -62,7 +64,7 @@ public sealed partial class WebhookSender(JobStore jobs, IHttpClientFactory http
         request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Compute(settings.WebhookSecret ?? "", timestamp, body));
         request.Headers.Add(WebhookSignature.EventHeader, eventName);
         request.Headers.Add(WebhookSignature.DeliveryHeader, job.Id.ToString());
-        using var http = httpClients.CreateClient("webhooks");
+        using var http = httpClients.CreateClient(ClientName);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(settings.WebhookTimeout);
         try
@@ -72,6 +74,10 @@ public sealed partial class WebhookSender(JobStore jobs, IHttpClientFactory http
             return response.IsSuccessStatusCode
                 ? (true, false, null)
                 : (false, status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests, $"HTTP {status}");
+        }
+        catch (HttpRequestException e) when (e.InnerException is WebhookTargetRefusedException refused)
+        {
+            return (false, false, refused.Message);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {

@@ -45,6 +45,8 @@ public sealed class Bridge : IAsyncDisposable
             ["ComfyUI__OutputDirectory"] = output,
             ["ComfyUI__WebhookSecret"] = WebhookSecret,
             ["ComfyUI__WebhookInitialDelay"] = "00:00:00.200",
+            // The test's webhook receiver listens on loopback.
+            ["ComfyUI__AllowPrivateWebhooks"] = "true",
             ["ComfyUI__ReconcileInterval"] = "00:00:01",
         };
         var index = 0;

@@ -48,6 +48,9 @@ public sealed class ComfyUiServer : IAsyncDisposable
 
     public string OutputDirectory { get; }
 
+    /// <summary>False plays a ComfyUI from before client-chosen prompt ids: it names every prompt itself.</summary>
+    public bool HonourPromptId { get; set; } = true;
+
     /// <summary>How long each sampler step takes.</summary>
     public TimeSpan StepDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 
@@ -136,8 +139,8 @@ public sealed class ComfyUiServer : IAsyncDisposable
         {
             return Results.Json(new { error = new { type = "prompt_no_outputs", message = "Prompt has no outputs", details = "", extra_info = new { } }, node_errors = new { } }, statusCode: 400);
         }
-        // Like ComfyUI, a supplied prompt_id is honoured.
-        var promptId = body["prompt_id"]?.GetValue<string>() is { Length: > 0 } supplied ? supplied : Guid.NewGuid().ToString();
+        // Like ComfyUI, a supplied prompt_id is honoured (unless playing an older ComfyUI that ignores it).
+        var promptId = HonourPromptId && body["prompt_id"]?.GetValue<string>() is { Length: > 0 } supplied ? supplied : Guid.NewGuid().ToString();
         var job = new Job(promptId, Interlocked.Increment(ref _number), prompt, body["client_id"]?.GetValue<string>());
         lock (_gate)
         {
