@@ -9,25 +9,21 @@ using AgentFleet.Hosting.Testing;
 namespace AgentFleet.ComfyBridge.Tests;
 
 /// <summary>DELETE /v1/comfyui/workflow/{id}: that workflow only, whether it waits in ComfyUI's queue or runs.</summary>
-public sealed class CancelTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class CancelTests(PostgresFixture postgres) : BridgeTest(postgres, TimeSpan.FromMilliseconds(200))
 {
-    private ComfyUiServer _comfy = null!;
-    private Bridge _bridge = null!;
     private HttpClient _comfyHttp = null!;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        _comfy = await ComfyUiServer.StartAsync();
-        _comfy.StepDelay = TimeSpan.FromMilliseconds(200);
-        _comfyHttp = new HttpClient { BaseAddress = new Uri(_comfy.Url) };
-        _bridge = await Bridge.StartAsync(postgres, [_comfy.Url]);
+        await base.InitializeAsync();
+        _comfyHttp = new HttpClient { BaseAddress = new Uri(Comfy.Url) };
     }
 
     [Fact]
     public async Task CancellingAQueuedWorkflowRemovesItFromComfyUisQueueAndCancellingTheRunningOneInterruptsIt()
     {
         var ct = TestContext.Current.CancellationToken;
-        var client = _bridge.Client("alice");
+        var client = Bridge.Client("alice");
         var comfy = new ComfyUiClient(_comfyHttp);
         var running = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 40), ct);
         var waiting = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 2), ct);
@@ -55,10 +51,9 @@ public sealed class CancelTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Null(await comfy.GetHistoryAsync(waitingPrompt, ct));
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        await _bridge.DisposeAsync();
         _comfyHttp.Dispose();
-        await _comfy.DisposeAsync();
+        await base.DisposeAsync();
     }
 }

@@ -7,27 +7,17 @@ using AgentFleet.Hosting.Testing;
 namespace AgentFleet.ComfyBridge.Tests;
 
 /// <summary>Jobs live in comfy_jobs: a restart of ComfyUI or of the bridge neither loses a job nor renumbers its events.</summary>
-public sealed class RecoveryTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class RecoveryTests(PostgresFixture postgres) : BridgeTest(postgres, TimeSpan.FromMilliseconds(150))
 {
-    private ComfyUiServer _comfy = null!;
-    private Bridge _bridge = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _comfy = await ComfyUiServer.StartAsync();
-        _comfy.StepDelay = TimeSpan.FromMilliseconds(150);
-        _bridge = await Bridge.StartAsync(postgres, [_comfy.Url]);
-    }
-
     [Fact]
     public async Task AWorkflowLostWhenComfyUiRestartsMidJobIsQueuedAgainAndCompletes()
     {
         var ct = TestContext.Current.CancellationToken;
-        var client = _bridge.Client("alice");
+        var client = Bridge.Client("alice");
         var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 10), ct);
         var before = await Bridge.WaitAsync(client, id, v => v["progress"]?["value"]?.GetValue<int>() >= 3, ct);
 
-        await _comfy.RestartAsync();
+        await Comfy.RestartAsync();
 
         var done = await Bridge.WaitAsync(client, id, v => v["status"]!.GetValue<string>() != "running" && v["status"]!.GetValue<string>() != "queued", ct);
         Assert.Equal("completed", done["status"]!.GetValue<string>());
@@ -44,13 +34,13 @@ public sealed class RecoveryTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task AWorkflowThatEndsWhileTheBridgeIsKilledIsCompletedFromComfyUisHistoryWithItsEventsIntact()
     {
         var ct = TestContext.Current.CancellationToken;
-        var client = _bridge.Client("alice");
+        var client = Bridge.Client("alice");
         var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 8), ct);
         var running = await Bridge.WaitAsync(client, id, v => v["progress"]?["value"]?.GetValue<int>() >= 2, ct);
         var seen = await SseClient.ReadAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct).Take(running["lastSequence"]!.GetValue<int>()).ToListAsync(ct);
 
-        await _bridge.KillAsync();
-        using var comfyHttp = new HttpClient { BaseAddress = new Uri(_comfy.Url) };
+        await Bridge.KillAsync();
+        using var comfyHttp = new HttpClient { BaseAddress = new Uri(Comfy.Url) };
         var comfy = new ComfyUiClient(comfyHttp);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (await comfy.GetHistoryAsync(running["promptId"]!.GetValue<string>(), ct) is null)
@@ -58,9 +48,9 @@ public sealed class RecoveryTests(PostgresFixture postgres) : IAsyncLifetime
             Assert.True(DateTime.UtcNow < deadline, "ComfyUI never finished the prompt");
             await Task.Delay(50, ct);
         }
-        await _bridge.RestartAsync();
+        await Bridge.RestartAsync();
 
-        client = _bridge.Client("alice");
+        client = Bridge.Client("alice");
         var done = await Bridge.WaitForStatusAsync(client, id, "completed", ct);
         Assert.Single(done["outputs"]!.AsArray());
         var events = await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
@@ -73,14 +63,14 @@ public sealed class RecoveryTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task AWorkflowRunningAcrossABridgeRestartKeepsStreamingWhereItWas()
     {
         var ct = TestContext.Current.CancellationToken;
-        var client = _bridge.Client("alice");
+        var client = Bridge.Client("alice");
         var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 30), ct);
         await Bridge.WaitAsync(client, id, v => v["progress"]?["value"]?.GetValue<int>() >= 2, ct);
 
-        await _bridge.KillAsync();
-        await _bridge.RestartAsync();
+        await Bridge.KillAsync();
+        await Bridge.RestartAsync();
 
-        client = _bridge.Client("alice");
+        client = Bridge.Client("alice");
         var events = await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
         Assert.Equal(Enumerable.Range(1, events.Count).Select(i => i.ToString()), events.Select(e => e.Id));
         Assert.Equal("workflow:complete", events[^1].Name);
@@ -89,11 +79,5 @@ public sealed class RecoveryTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(ticks.Order(), ticks);
         Assert.Equal(30, ticks[^1]);
         Assert.Equal(1, (await Bridge.GetAsync(client, id, ct))["attempts"]!.GetValue<int>());
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _bridge.DisposeAsync();
-        await _comfy.DisposeAsync();
     }
 }

@@ -8,23 +8,14 @@ using AgentFleet.Gateway.Tests.Fixtures;
 namespace AgentFleet.ComfyBridge.Tests;
 
 /// <summary>The webhook a workflow names is signed with HMAC-SHA256 and retried with backoff until the receiver takes it.</summary>
-public sealed class WebhookTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class WebhookTests(PostgresFixture postgres) : BridgeTest(postgres)
 {
-    private ComfyUiServer _comfy = null!;
-    private Bridge _bridge = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _comfy = await ComfyUiServer.StartAsync();
-        _bridge = await Bridge.StartAsync(postgres, [_comfy.Url]);
-    }
-
     [Fact]
     public async Task TheCompletionWebhookIsRetriedUntilDeliveredAndItsSignatureVerifies()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var receiver = await WebhookReceiver.StartAsync(failFirst: 2);
-        var client = _bridge.Client("alice");
+        var client = Bridge.Client("alice");
         var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 2), ct, receiver.Url);
 
         var view = await Bridge.WaitAsync(client, id, v => v["webhookStatus"]?.GetValue<string>() == "delivered", ct);
@@ -55,7 +46,7 @@ public sealed class WebhookTests(PostgresFixture postgres) : IAsyncLifetime
     {
         var ct = TestContext.Current.CancellationToken;
         await using var receiver = await WebhookReceiver.StartAsync();
-        var client = _bridge.Client("alice");
+        var client = Bridge.Client("alice");
         var id = await Bridge.SubmitAsync(client, Workflows.Failing(), ct, receiver.Url);
         await Bridge.WaitAsync(client, id, v => v["webhookStatus"]?.GetValue<string>() == "delivered", ct);
         var delivery = Assert.Single(receiver.Deliveries);
@@ -67,7 +58,7 @@ public sealed class WebhookTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task WebhooksToLoopbackOrPrivateAddressesAreRefusedUnlessAllowed()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var strict = await Bridge.StartAsync(postgres, [_comfy.Url], new() { ["ComfyUI__AllowPrivateWebhooks"] = "false" });
+        await using var strict = await Bridge.StartAsync(Postgres, [Comfy.Url], new() { ["ComfyUI__AllowPrivateWebhooks"] = "false" });
         await using var receiver = await WebhookReceiver.StartAsync();
         var client = strict.Client("alice");
         var port = new Uri(receiver.Url).Port;
@@ -100,11 +91,5 @@ public sealed class WebhookTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Single(receiver.Deliveries);
         Assert.False(WebhookTargets.IsPublic(System.Net.IPAddress.Parse("::ffff:169.254.169.254")));
         Assert.True(WebhookTargets.IsPublic(System.Net.IPAddress.Parse("93.184.216.34")));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _bridge.DisposeAsync();
-        await _comfy.DisposeAsync();
     }
 }

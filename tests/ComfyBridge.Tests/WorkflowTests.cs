@@ -10,22 +10,13 @@ using AgentFleet.ServiceDefaults.Security;
 namespace AgentFleet.ComfyBridge.Tests;
 
 /// <summary>Workflows through the bridge (a real process) against the ComfyUI test server: submit, follow, fetch.</summary>
-public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class WorkflowTests(PostgresFixture postgres) : BridgeTest(postgres)
 {
-    private ComfyUiServer _comfy = null!;
-    private Bridge _bridge = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _comfy = await ComfyUiServer.StartAsync();
-        _bridge = await Bridge.StartAsync(postgres, [_comfy.Url]);
-    }
-
     [Fact]
     public async Task ASubmittedWorkflowStreamsNumberedProgressInOrderAndItsOutputsCanBeListedAndDownloaded()
     {
         var ct = TestContext.Current.CancellationToken;
-        var client = _bridge.Client("alice");
+        var client = Bridge.Client("alice");
         using var response = await client.PostAsJsonAsync("/v1/comfyui/workflow", new { workflow = Workflows.TextToImage(steps: 5) }, ct);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var created = (await response.Content.ReadFromJsonAsync<JsonObject>(ct))!;
@@ -67,8 +58,8 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task AClientThatReconnectsWithLastEventIdGetsEveryEventExactlyOnce()
     {
         var ct = TestContext.Current.CancellationToken;
-        _comfy.StepDelay = TimeSpan.FromMilliseconds(100);
-        var client = _bridge.Client("alice");
+        Comfy.StepDelay = TimeSpan.FromMilliseconds(100);
+        var client = Bridge.Client("alice");
         var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 12), ct);
 
         var first = new List<SseEvent>();
@@ -98,10 +89,10 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task TheWebSocketStreamCarriesAWorkflowsEventsAndEndsWithIt()
     {
         var ct = TestContext.Current.CancellationToken;
-        var client = _bridge.Client("alice");
-        using var all = await _bridge.ConnectWebSocketAsync("/v1/comfyui/stream", "alice", ct);
+        var client = Bridge.Client("alice");
+        using var all = await Bridge.ConnectWebSocketAsync("/v1/comfyui/stream", "alice", ct);
         var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 3), ct);
-        using var one = await _bridge.ConnectWebSocketAsync($"/v1/comfyui/stream?workflowId={id}&since=0", "alice", ct);
+        using var one = await Bridge.ConnectWebSocketAsync($"/v1/comfyui/stream?workflowId={id}&since=0", "alice", ct);
 
         var followed = (await ReadUntilCloseAsync(one, ct)).Select(f => JsonNode.Parse(f.Bytes)!.AsObject()).ToList();
         Assert.Equal(Enumerable.Range(1, followed.Count).Select(i => (long)i), followed.Select(e => e["sequence"]!.GetValue<long>()));
@@ -122,10 +113,10 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task PreviewImagesOfARunningWorkflowArriveAsBinaryFramesInComfyUisLayoutWhenAskedFor()
     {
         var ct = TestContext.Current.CancellationToken;
-        _comfy.StepDelay = TimeSpan.FromMilliseconds(150);
-        var client = _bridge.Client("alice");
+        Comfy.StepDelay = TimeSpan.FromMilliseconds(150);
+        var client = Bridge.Client("alice");
         var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 6), ct);
-        using var socket = await _bridge.ConnectWebSocketAsync($"/v1/comfyui/stream?workflowId={id}&previews=true", "alice", ct);
+        using var socket = await Bridge.ConnectWebSocketAsync($"/v1/comfyui/stream?workflowId={id}&previews=true", "alice", ct);
 
         var frames = await ReadUntilCloseAsync(socket, ct);
         var previews = frames.Where(f => f.Type == WebSocketMessageType.Binary).Select(f => f.Bytes).ToList();
@@ -143,8 +134,8 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task AComfyUiThatNamesItsOwnPromptIdsStillRunsTheWorkflowToItsEnd()
     {
         var ct = TestContext.Current.CancellationToken;
-        _comfy.HonourPromptId = false;
-        var client = _bridge.Client("alice");
+        Comfy.HonourPromptId = false;
+        var client = Bridge.Client("alice");
         var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 3), ct);
         var events = await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
         Assert.Equal("workflow:complete", events[^1].Name);
@@ -158,7 +149,7 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task BadWorkflowsAreRefusedWithProblemDetailsAndComfyUisOwnReason()
     {
         var ct = TestContext.Current.CancellationToken;
-        var client = _bridge.Client("alice");
+        var client = Bridge.Client("alice");
         foreach (var body in (object[])[new { workflow = (object?)null }, new { workflow = "a string" }, new { workflow = new { } },
             new { workflow = new { nodes = new[] { 1, 2 } } }, new { workflow = Workflows.TextToImage(), webhookUrl = "ftp://example/hook" }])
         {
@@ -184,7 +175,7 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task AFailingNodeEndsTheWorkflowAsFailedWithComfyUisError()
     {
         var ct = TestContext.Current.CancellationToken;
-        var client = _bridge.Client("alice");
+        var client = Bridge.Client("alice");
         var id = await Bridge.SubmitAsync(client, Workflows.Failing(), ct);
         var events = await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
         Assert.Equal("workflow:error", events[^1].Name);
@@ -198,24 +189,24 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task AViewerCannotSubmitOrCancelAnotherOwnersWorkflowIsNotFoundAndListsAreOwnersOwn()
     {
         var ct = TestContext.Current.CancellationToken;
-        var alice = _bridge.Client("alice");
+        var alice = Bridge.Client("alice");
         var id = await Bridge.SubmitAsync(alice, Workflows.TextToImage(steps: 2), ct);
         await Bridge.WaitForStatusAsync(alice, id, "completed", ct);
 
-        var viewer = _bridge.Client("alice", CallerRole.Viewer);
+        var viewer = Bridge.Client("alice", CallerRole.Viewer);
         using var submit = await viewer.PostAsJsonAsync("/v1/comfyui/workflow", new { workflow = Workflows.TextToImage() }, ct);
         await Problem.AssertAsync(submit, HttpStatusCode.Forbidden, "insufficient_role");
         using var cancel = await viewer.DeleteAsync($"/v1/comfyui/workflow/{id}", ct);
         await Problem.AssertAsync(cancel, HttpStatusCode.Forbidden, "insufficient_role");
         Assert.Equal("completed", (await Bridge.GetAsync(viewer, id, ct))["status"]!.GetValue<string>());
 
-        var bob = _bridge.Client("bob");
+        var bob = Bridge.Client("bob");
         foreach (var path in (string[])[$"/v1/comfyui/workflow/{id}", $"/v1/comfyui/workflow/{id}/events"])
         {
             using var hidden = await bob.GetAsync(path, ct);
             await Problem.AssertAsync(hidden, HttpStatusCode.NotFound, "not_found");
         }
-        var bobsSocket = await Assert.ThrowsAsync<WebSocketException>(() => _bridge.ConnectWebSocketAsync($"/v1/comfyui/stream?workflowId={id}", "bob", ct));
+        var bobsSocket = await Assert.ThrowsAsync<WebSocketException>(() => Bridge.ConnectWebSocketAsync($"/v1/comfyui/stream?workflowId={id}", "bob", ct));
         Assert.Contains("404", bobsSocket.Message);
         using var bobsCancel = await bob.DeleteAsync($"/v1/comfyui/workflow/{id}", ct);
         await Problem.AssertAsync(bobsCancel, HttpStatusCode.NotFound, "not_found");
@@ -223,7 +214,7 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(0, (await bob.GetFromJsonAsync<JsonObject>("/v1/comfyui/outputs", ct))!["total"]!.GetValue<int>());
         using var bobsDownload = await bob.GetAsync($"/v1/comfyui/outputs/{alicesOutput}", ct);
         await Problem.AssertAsync(bobsDownload, HttpStatusCode.NotFound, "not_found");
-        var admin = _bridge.Client("root", CallerRole.Admin);
+        var admin = Bridge.Client("root", CallerRole.Admin);
         Assert.Equal("alice", (await Bridge.GetAsync(admin, id, ct))["owner"]!.GetValue<string>());
 
         // Lists: each owner sees their own, filtered by status and paged; the admin sees everyone's.
@@ -261,11 +252,5 @@ public sealed class WorkflowTests(PostgresFixture postgres) : IAsyncLifetime
         var buffer = new byte[64 * 1024];
         var result = await socket.ReceiveAsync(buffer, timeout.Token);
         return JsonNode.Parse(buffer.AsSpan(0, result.Count))!.AsObject();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _bridge.DisposeAsync();
-        await _comfy.DisposeAsync();
     }
 }
