@@ -40,7 +40,7 @@ public static class OpenTelemetryExtensions
             var tracing = Sdk.CreateTracerProviderBuilder()
                 .SetResourceBuilder(resource)
                 .AddSource(TelemetryNames.ActivitySources)
-                .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()));
+                .SetSampler(TraceSampling.From(builder.Configuration));
             if (otlp is not null)
             {
                 tracing.AddOtlpExporter(options => otlp.Apply(options, "/v1/traces"));
