@@ -9,7 +9,12 @@ public sealed class MetricFamily
     private static readonly double[] DefaultSecondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
     private static readonly double[] DefaultBuckets = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000];
 
+    // Past this many distinct tag sets (a high-cardinality tag), measurements render their labels every time rather
+    // than grow the cache without bound.
+    private const int MaxCachedTagSets = 4096;
+
     private readonly ConcurrentDictionary<string, MetricSeries> _series = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TagSet, MetricSeries> _byTags = new(TagSet.Default);
     private readonly bool _absolute;
 
     private MetricFamily(string name, string help, MetricKind kind, double[] buckets, bool absolute)
@@ -55,12 +60,26 @@ public sealed class MetricFamily
     }
 
     /// <summary>Observable instruments report every series anew at each collection: forget the old ones.</summary>
-    internal void ClearSeries() => _series.Clear();
+    internal void ClearSeries()
+    {
+        _byTags.Clear();
+        _series.Clear();
+    }
 
     internal void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var labels = PrometheusNaming.Labels(tags);
-        var series = _series.GetOrAdd(labels, static (key, buckets) => new MetricSeries(key, buckets.Length), Buckets);
+        // The hot path (every request records several measurements): a series seen before is found from the tags as
+        // they are; only a new tag set pays for rendering its labels. Differently ordered tags that render alike share a series.
+        var lookup = _byTags.GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>>();
+        if (!lookup.TryGetValue(tags, out var series))
+        {
+            var labels = PrometheusNaming.Labels(tags);
+            series = _series.GetOrAdd(labels, static (key, buckets) => new MetricSeries(key, buckets.Length), Buckets);
+            if (_byTags.Count < MaxCachedTagSets)
+            {
+                lookup.TryAdd(tags, series);
+            }
+        }
         switch (Kind)
         {
             case MetricKind.Histogram:
