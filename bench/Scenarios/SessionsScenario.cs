@@ -88,7 +88,9 @@ public sealed class SessionsScenario : IScenario
         var last = (await http.GetFromJsonAsync<JsonObject>($"/v1/sessions/{id}"))!["endedAt"]!.GetValue<DateTimeOffset>();
         var latencies = results.SelectMany(r => r.Latencies).Order().ToArray();
         return new PipelineResult(events / (last - first).TotalSeconds, results.Average(r => r.PerSecond),
-            latencies[latencies.Length / 2], latencies[(int)(latencies.Length * 0.9)], latencies[(int)(latencies.Length * 0.99)], latencies[^1], results.Sum(r => r.Faults));
+            latencies[latencies.Length / 2], latencies[(int)(latencies.Length * 0.9)], latencies[(int)(latencies.Length * 0.99)], latencies[^1],
+            // Out of order or repeated, plus any event a subscriber never got (a stream that ended early).
+            results.Sum(r => r.Faults + Math.Abs(events - r.Latencies.Count)));
     }
 
     private static async Task<(List<double> Latencies, double PerSecond, int Faults)> SubscribeAsync(HttpClient http, string id)
