@@ -92,17 +92,15 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
         return await ReadRowsAsync(command, cancellationToken);
     }
 
-    /// <summary>Writes what changed about a job; a null argument leaves that column as it is.</summary>
+    /// <summary>Writes what changed about an in-flight job; a null argument leaves that column as it is. The end is <see cref="EndAsync"/>.</summary>
     public async Task UpdateAsync(Guid id, string? status = null, string? server = null, string? promptId = null, int? attempts = null,
-        DateTimeOffset? startedAt = null, DateTimeOffset? endedAt = null, string? error = null, IReadOnlyList<string>? outputs = null,
-        bool? cancelRequested = null, CancellationToken cancellationToken = default)
+        DateTimeOffset? startedAt = null, bool? cancelRequested = null, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(
             """
             UPDATE comfy_jobs SET
                 status = coalesce(@status, status), server = coalesce(@server, server), prompt_id = coalesce(@prompt, prompt_id),
-                attempts = coalesce(@attempts, attempts), started_at = coalesce(@started, started_at), ended_at = coalesce(@ended, ended_at),
-                error = coalesce(@error, error), outputs = coalesce(@outputs, outputs), cancel_requested = coalesce(@cancel, cancel_requested)
+                attempts = coalesce(@attempts, attempts), started_at = coalesce(@started, started_at), cancel_requested = coalesce(@cancel, cancel_requested)
             WHERE id = @id
             """);
         command.Parameters.AddWithValue("id", id);
@@ -111,9 +109,6 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("prompt", NpgsqlDbType.Text, (object?)promptId ?? DBNull.Value);
         command.Parameters.AddWithValue("attempts", NpgsqlDbType.Integer, (object?)attempts ?? DBNull.Value);
         command.Parameters.AddWithValue("started", NpgsqlDbType.TimestampTz, (object?)startedAt ?? DBNull.Value);
-        command.Parameters.AddWithValue("ended", NpgsqlDbType.TimestampTz, (object?)endedAt ?? DBNull.Value);
-        command.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)error ?? DBNull.Value);
-        command.Parameters.AddWithValue("outputs", NpgsqlDbType.Jsonb, outputs is null ? DBNull.Value : JsonSerializer.Serialize(outputs));
         command.Parameters.AddWithValue("cancel", NpgsqlDbType.Boolean, (object?)cancelRequested ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
