@@ -21,11 +21,7 @@ public static class OutputsApi
 
     public static async Task<Ok<OutputPage>> ListOutputs([AsParameters] ComfyServices services, int? limit, int? offset, Guid? workflowId, CancellationToken cancellationToken)
     {
-        var size = limit ?? 50;
-        if (size is < 1 or > 500 || offset is < 0)
-        {
-            throw new ProblemException(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, "The request is not valid.", "limit must be 1 to 500 and offset 0 or more.");
-        }
+        var size = ComfyProblems.PageSize(limit, offset);
         return TypedResults.Ok(await services.Outputs.ListAsync(services.OwnerFilter, workflowId, size, offset ?? 0, cancellationToken));
     }
 
@@ -47,7 +43,10 @@ public static class OutputsApi
 
     public static async Task<Ok<Dictionary<string, IReadOnlyList<string>>>> ListModels([AsParameters] ComfyServices services, CancellationToken cancellationToken)
     {
-        RequireConfigured(services);
+        if (!services.Pool.IsConfigured)
+        {
+            throw ComfyProblems.NotConfigured();
+        }
         // Every reachable server's models, merged: a model any server has can be asked for.
         var models = new Dictionary<string, SortedSet<string>>();
         var reached = false;
@@ -70,8 +69,7 @@ public static class OutputsApi
         }
         if (!reached)
         {
-            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ComfyProblemCodes.Unavailable, "No ComfyUI server is reachable.",
-                "None of the configured ComfyUI servers answered.", "GET /v1/comfyui/status shows each server.");
+            throw ComfyProblems.Unavailable();
         }
         return TypedResults.Ok(models.ToDictionary(m => m.Key, m => (IReadOnlyList<string>)[.. m.Value]));
     }
@@ -99,13 +97,4 @@ public static class OutputsApi
         new(StatusCodes.Status400BadRequest, ComfyProblemCodes.InvalidOutputName, "Not an output name.",
             "An output is named by one plain file name: no '/', '\\', '..', leading '.', encoded characters or absolute paths.",
             "Use a name as GET /v1/comfyui/outputs lists it.");
-
-    internal static void RequireConfigured(ComfyServices services)
-    {
-        if (!services.Pool.IsConfigured)
-        {
-            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ComfyProblemCodes.NotConfigured, "comfyui: not configured",
-                "The bridge has no ComfyUI server.", "Set ComfyUI__Servers__0 (and __1, ...) to the servers' URLs and restart the bridge.");
-        }
-    }
 }

@@ -46,14 +46,10 @@ public static class WorkflowsApi
 
     public static async Task<Ok<WorkflowPage>> ListWorkflows([AsParameters] ComfyServices services, string? status, int? limit, int? offset, CancellationToken cancellationToken)
     {
-        var size = limit ?? 50;
-        if (size is < 1 or > 500 || offset is < 0)
-        {
-            throw Invalid("limit must be 1 to 500 and offset 0 or more.");
-        }
+        var size = ComfyProblems.PageSize(limit, offset);
         if (status is not null && !JobStatus.All.Contains(status))
         {
-            throw Invalid($"status must be one of {string.Join(", ", JobStatus.All)}.");
+            throw ComfyProblems.Invalid($"status must be one of {string.Join(", ", JobStatus.All)}.");
         }
         var (rows, total) = await services.Jobs.ListAsync(services.OwnerFilter, status, size, offset ?? 0, cancellationToken);
         return TypedResults.Ok(new WorkflowPage(
@@ -91,7 +87,7 @@ public static class WorkflowsApi
         JobRow? job = workflowId is null ? null : await FindAsync(workflowId, services, cancellationToken);
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            throw Invalid("This endpoint speaks WebSocket; connect with a WebSocket client (or use GET /v1/comfyui/workflow/{id}/events for SSE).");
+            throw ComfyProblems.Invalid("This endpoint speaks WebSocket; connect with a WebSocket client (or use GET /v1/comfyui/workflow/{id}/events for SSE).");
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         // Preview images are for one running workflow (ComfyUI sends them for the prompt it executes), on request.
@@ -116,7 +112,7 @@ public static class WorkflowsApi
     {
         if (!Guid.TryParse(id, out var jobId))
         {
-            throw Invalid($"'{id}' is not a workflow id (a UUID).");
+            throw ComfyProblems.Invalid($"'{id}' is not a workflow id (a UUID).");
         }
         // Someone else's workflow is as absent as one that never was.
         return await services.Jobs.FindAsync(jobId, services.OwnerFilter, cancellationToken)
@@ -144,18 +140,18 @@ public static class WorkflowsApi
     {
         if (request.Workflow is not JsonObject workflow || workflow.Count == 0)
         {
-            throw Invalid("workflow must be a non-empty JSON object: an API-format workflow (node id → {class_type, inputs}).",
+            throw ComfyProblems.Invalid("workflow must be a non-empty JSON object: an API-format workflow (node id → {class_type, inputs}).",
                 "In ComfyUI, export it with \"Save (API)\"; the graph format of a plain \"Save\" is not accepted.");
         }
         if (workflow.Count > services.Options.Value.MaxNodes)
         {
-            throw Invalid($"workflow has {workflow.Count} nodes; the limit is {services.Options.Value.MaxNodes}.");
+            throw ComfyProblems.Invalid($"workflow has {workflow.Count} nodes; the limit is {services.Options.Value.MaxNodes}.");
         }
         foreach (var (nodeId, node) in workflow)
         {
             if (node is not JsonObject n || n["class_type"] is not JsonValue classType || classType.GetValueKind() != System.Text.Json.JsonValueKind.String)
             {
-                throw Invalid($"Node '{nodeId}' has no class_type: each node of an API-format workflow is {{\"class_type\": ..., \"inputs\": {{...}}}}.",
+                throw ComfyProblems.Invalid($"Node '{nodeId}' has no class_type: each node of an API-format workflow is {{\"class_type\": ..., \"inputs\": {{...}}}}.",
                     "This looks like the UI's graph format; export with \"Save (API)\" instead.");
             }
         }
@@ -163,11 +159,11 @@ public static class WorkflowsApi
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
-                throw Invalid("webhookUrl must be an absolute http or https URL.");
+                throw ComfyProblems.Invalid("webhookUrl must be an absolute http or https URL.");
             }
             if (!services.Options.Value.AllowPrivateWebhooks && Webhooks.WebhookTargets.IsPrivateLiteral(uri))
             {
-                throw Invalid("webhookUrl names a loopback, private or link-local address, which webhooks may not reach.",
+                throw ComfyProblems.Invalid("webhookUrl names a loopback, private or link-local address, which webhooks may not reach.",
                     "Use a public address, or set ComfyUI__AllowPrivateWebhooks=true where the receiver is on a private network.");
             }
             if (string.IsNullOrEmpty(services.Options.Value.WebhookSecret))
@@ -179,7 +175,4 @@ public static class WorkflowsApi
         }
         return workflow;
     }
-
-    private static ProblemException Invalid(string detail, string? suggestion = null) =>
-        new(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, "The request is not valid.", detail, suggestion);
 }

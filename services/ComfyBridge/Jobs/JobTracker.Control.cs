@@ -19,10 +19,9 @@ public sealed partial class JobTracker
     {
         if (!pool.IsConfigured)
         {
-            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ComfyProblemCodes.NotConfigured, "comfyui: not configured",
-                "The bridge has no ComfyUI server to run workflows on.", "Set ComfyUI__Servers__0 (and __1, ...) to the servers' URLs and restart the bridge.");
+            throw ComfyProblems.NotConfigured();
         }
-        var server = await pool.PickLeastBusyAsync(cancellationToken) ?? throw Unavailable();
+        var server = await pool.PickLeastBusyAsync(cancellationToken) ?? throw ComfyProblems.Unavailable();
         var id = Guid.NewGuid();
         var promptId = id.ToString();
         await store.InsertAsync(id, caller.Owner, caller.KeyId, server.Url, promptId, workflow, webhookUrl, cancellationToken);
@@ -49,7 +48,7 @@ public sealed partial class JobTracker
                 {
                     server.LastError = e.Message;
                     await ForgetAsync(job);
-                    throw Unavailable();
+                    throw ComfyProblems.Unavailable();
                 }
             }
             await AdoptPromptIdAsync(job, queuedAs);
@@ -171,10 +170,6 @@ public sealed partial class JobTracker
         await Task.WhenAny(job.Ended.Task, Task.Delay(CancelWait, time, cancellationToken));
         return job.Row;
     }
-
-    private static ProblemException Unavailable() =>
-        new(StatusCodes.Status503ServiceUnavailable, ComfyProblemCodes.Unavailable, "No ComfyUI server is reachable.",
-            "None of the configured ComfyUI servers answered.", "Check that ComfyUI is running; GET /v1/comfyui/status shows each server.");
 
     [LoggerMessage(LogLevel.Warning, "Workflow {WorkflowId} was cancelled while its ComfyUI server was unreachable: {Reason}")]
     private static partial void LogCancelUnreachable(ILogger logger, Guid workflowId, string reason);
