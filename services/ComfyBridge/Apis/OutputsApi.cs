@@ -1,3 +1,4 @@
+using AgentFleet.ComfyBridge.ComfyUi;
 using AgentFleet.ComfyBridge.Model;
 using AgentFleet.ComfyBridge.Outputs;
 using AgentFleet.ServiceDefaults.Problems;
@@ -61,8 +62,7 @@ public static class OutputsApi
                 }
                 reached = true;
             }
-            catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException
-                || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            catch (Exception e) when (ComfyUiClient.Unanswered(e, cancellationToken))
             {
                 // That server is skipped; the others answer.
             }

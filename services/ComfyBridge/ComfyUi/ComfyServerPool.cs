@@ -41,7 +41,7 @@ public sealed class ComfyServerPool
                 var queue = await server.Client.GetQueueAsync(timeout.Token);
                 return (server, load: queue.Running.Count + queue.Pending.Count);
             }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (ComfyUiClient.Unanswered(e, cancellationToken))
             {
                 server.LastError = e.Message;
                 return (server, load: int.MaxValue);

@@ -25,6 +25,13 @@ public sealed class ComfyUiClient(HttpClient http)
     public Uri BaseAddress => http.BaseAddress!;
 
     /// <summary>
+    /// True for what a call to ComfyUI throws when it goes unanswered: no connection, a timeout (not the caller's own
+    /// cancellation), or an answer that is not ComfyUI's JSON.
+    /// </summary>
+    public static bool Unanswered(Exception e, CancellationToken caller) =>
+        e is HttpRequestException or System.Text.Json.JsonException || (e is OperationCanceledException && !caller.IsCancellationRequested);
+
+    /// <summary>
     /// Queues an API-format workflow. With <paramref name="promptId"/>, ComfyUI uses that id (it honours a supplied one), so
     /// the caller knows the id before the first message about it can arrive.
     /// </summary>

@@ -40,7 +40,7 @@ public sealed partial class JobTracker
                 await ForgetAsync(job);
                 throw new ComfyRejection(rejected);
             }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+            catch (Exception e) when (ComfyUiClient.Unanswered(e, CancellationToken.None))
             {
                 // The answer was lost, not necessarily the prompt: ComfyUI is asked whether it has it.
                 queuedAs = await HasPromptAsync(server, promptId) ? promptId : null;
@@ -90,7 +90,7 @@ public sealed partial class JobTracker
             var queue = await server.Client.GetQueueAsync(timeout.Token);
             return queue.Running.Contains(promptId) || queue.Pending.Contains(promptId) || await server.Client.GetHistoryAsync(promptId, timeout.Token) is not null;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+        catch (Exception e) when (ComfyUiClient.Unanswered(e, CancellationToken.None))
         {
             return false;
         }
@@ -155,8 +155,7 @@ public sealed partial class JobTracker
                     await EndAsync(job, JobStatus.Cancelled, null, [], cancellationToken);
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException
-                || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            catch (Exception e) when (ComfyUiClient.Unanswered(e, cancellationToken))
             {
                 // ComfyUI cannot be told; the job ends here, and whatever ComfyUI still does with the prompt is ignored.
                 LogCancelUnreachable(logger, id, e.Message);

@@ -101,7 +101,7 @@ public sealed partial class JobTracker
                 promptId = queuedAs;
             }
         }
-        catch (Exception e) when (e is HttpRequestException or ComfyUiRejectedException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is ComfyUiRejectedException || ComfyUiClient.Unanswered(e, cancellationToken))
         {
             _byPrompt.TryRemove(promptId, out _);
             LogRequeueFailed(logger, job.Row.Id, e.Message);

@@ -31,7 +31,7 @@ public sealed class BridgeStatusReader(ComfyServerPool pool, JobTracker tracker)
             result.Gpus.AddRange((await devices).Select(d => new Gpu { Name = d.Name, Type = d.Type, VramTotalBytes = d.VramTotal, VramFreeBytes = d.VramFree }));
             result.Reachable = true;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (ComfyUiClient.Unanswered(e, cancellationToken))
         {
             result.Error = e is OperationCanceledException ? "timed out" : e.Message;
         }
