@@ -22,7 +22,7 @@ public static class StatusApi
     {
         var status = await reader.ReadAsync(cancellationToken);
         return TypedResults.Ok(new BridgeView(
-            !status.Configured ? "not configured" : status.Servers.Any(s => s.Reachable) ? "available" : "unreachable",
+            status.Summary,
             status.ActiveJobs,
             [.. status.Servers.Select(s => new ServerView(s.Url, s.Reachable, s.Connected, s.QueueRunning, s.QueuePending,
                 [.. s.Gpus.Select(g => new GpuView(g.Name, g.Type, g.VramTotalBytes, g.VramFreeBytes))], s.Error.Length > 0 ? s.Error : null))]));

@@ -14,6 +14,7 @@ public sealed class BridgeStatusReader(ComfyServerPool pool, JobTracker tracker)
     {
         var status = new BridgeStatus { Configured = pool.IsConfigured, ActiveJobs = tracker.InFlight };
         status.Servers.AddRange(await Task.WhenAll(pool.Servers.Select(server => ReadServerAsync(server, cancellationToken))));
+        status.Summary = !status.Configured ? "not configured" : status.Servers.Any(s => s.Reachable) ? "available" : "unreachable";
         return status;
     }
 

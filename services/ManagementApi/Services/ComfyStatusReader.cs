@@ -25,8 +25,7 @@ public sealed class ComfyStatusReader(ComfyBridgeGrpc.ComfyBridgeClient? client)
             var status = await client.GetBridgeStatusAsync(new BridgeStatusRequest(), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(5), CancellationToken: cancellationToken));
             var servers = status.Servers.Select(s => new ComfyServerInfo(s.Url, s.Reachable, s.QueueRunning, s.QueuePending,
                 [.. s.Gpus.Select(g => new ComfyGpuInfo(g.Name, g.Type, g.VramTotalBytes, g.VramFreeBytes))], s.Error.Length > 0 ? s.Error : null)).ToList();
-            var summary = !status.Configured ? "not configured" : servers.Any(s => s.Reachable) ? "available" : "unreachable";
-            return new ComfyInfo(summary, status.ActiveJobs, servers, null);
+            return new ComfyInfo(status.Summary, status.ActiveJobs, servers, null);
         }
         catch (RpcException e)
         {
