@@ -13,6 +13,7 @@ public sealed class JobEventHub
 {
     private readonly ConcurrentDictionary<Subscription, byte> _subscriptions = new();
 
+    /// <summary>With <paramref name="previews"/>, a subscription to a job's preview images only (read from <see cref="Subscription.Previews"/>).</summary>
     public Subscription Subscribe(Guid? jobId, string? owner, bool allOwners, bool previews = false)
     {
         var subscription = new Subscription(this, jobId, owner, allOwners, previews);
@@ -24,7 +25,8 @@ public sealed class JobEventHub
     {
         foreach (var subscription in _subscriptions.Keys)
         {
-            if (subscription.Wants(jobEvent.WorkflowId, owner))
+            // A previews subscription sits beside the stream that carries the events; it is never read for them.
+            if (subscription.PreviewWriter is null && subscription.Wants(jobEvent.WorkflowId, owner))
             {
                 subscription.Writer.TryWrite(jobEvent);
             }
