@@ -22,6 +22,15 @@ public static class ProblemCodes
     public const string Unavailable = "service_unavailable";
     public const string Timeout = "timeout";
     public const string BadGateway = "bad_gateway";
+    public const string AgentNotAllowed = "agent_not_allowed";
+    public const string SandboxUnavailable = "sandbox_unavailable";
+    public const string DatabaseUnavailable = "database_unavailable";
+
+    /// <summary>
+    /// The gRPC trailer in which a service names the code its error should reach a REST client with, where the
+    /// status alone does not say it (two different refusals can both be FAILED_PRECONDITION).
+    /// </summary>
+    public const string GrpcTrailer = "fleet-problem-code";
 
     /// <summary>The code a status gets when the code that produced it named none.</summary>
     public static string ForStatus(int status) => status switch

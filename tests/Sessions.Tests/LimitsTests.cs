@@ -15,7 +15,7 @@ public sealed class LimitsTests(SessionsFixture infrastructure)
     public async Task AnOwnerOverItsActiveSessionLimitGets429UntilOneEnds()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var fleet = await Fleet.StartAsync(infrastructure, ct, api: new() { ["Limits__MaxActiveSessionsPerOwner"] = "2" });
+        await using var fleet = await Fleet.StartAsync(infrastructure, ct, api: new() { ["Limits__MaxActiveSessionsPerOwner"] = "2" }, runnerSettings: Fleet.OperatorsRunCommands);
         using var alice = fleet.ClientAs(new CallerIdentity("key-a1", "alice", CallerRole.Operator));
         using var aliceAgain = fleet.ClientAs(new CallerIdentity("key-a2", "alice", CallerRole.Operator));
         using var bob = fleet.ClientAs(new CallerIdentity("key-b", "bob", CallerRole.Operator));

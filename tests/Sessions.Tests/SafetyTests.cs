@@ -20,7 +20,9 @@ public sealed class SafetyTests(SessionsFixture infrastructure)
         var sessionDir = Path.Combine(fleet.RunnerRoot, "sessions", id);
         Assert.Empty(Directory.EnumerateFiles(fleet.RunnerRoot, "pwned*", SearchOption.AllDirectories));
         Assert.Empty(Directory.EnumerateFiles(Path.GetDirectoryName(fleet.RunnerRoot)!, "pwned*"));
-        Assert.True(File.Exists(Path.Combine(sessionDir, ".session-meta.json")));
+        // The runner's record sits outside the agent's reach, in state/<id>/.
+        Assert.True(File.Exists(Path.Combine(fleet.RunnerRoot, "state", id, ".session-meta.json")));
+        Assert.False(File.Exists(Path.Combine(sessionDir, ".session-meta.json")));
     }
 
     [Fact]
@@ -33,8 +35,22 @@ public sealed class SafetyTests(SessionsFixture infrastructure)
 
         var variables = (await fleet.MessagesAsync(id, ct)).Where(e => e["type"]!.GetValue<string>() == "log").Select(e => e["content"]!.GetValue<string>()).ToList();
         Assert.DoesNotContain(variables, v => v.Contains("do-not-leak") || v.StartsWith("ConnectionStrings", StringComparison.Ordinal) || v.StartsWith("SessionKeys", StringComparison.Ordinal));
-        Assert.Contains($"HOME={Path.Combine(fleet.RunnerRoot, "sessions", id, ".agent-home")}", variables);
+        Assert.Contains($"HOME={Path.Combine(fleet.RunnerRoot, "sessions", id)}", variables);
         Assert.Contains($"FLEET_SESSION_ID={id}", variables);
+    }
+
+    [Fact]
+    public async Task AnAgentPrintingNulCharactersCannotStallThePersistenceOfEvents()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var fleet = await Fleet.StartAsync(infrastructure, ct);
+        var id = await fleet.StartSessionAsync(new { agent = "command", command = new[] { "printf", "before\\0after\\n" }, task = "print a NUL" }, ct);
+        await fleet.WaitForAsync(id, s => Fleet.StatusOf(s) == "completed", ct);
+        Assert.Contains(await fleet.MessagesAsync(id, ct), e => e["content"]?.GetValue<string>() == "before\uFFFDafter");
+
+        // The writer is not stuck on it: the next session's events are stored too.
+        var next = await fleet.StartSessionAsync(new { agent = "command", command = new[] { "echo", "next" }, task = "after it" }, ct);
+        await fleet.WaitForAsync(next, s => Fleet.StatusOf(s) == "completed", ct);
     }
 
     [Theory]

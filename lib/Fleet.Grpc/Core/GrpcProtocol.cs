@@ -60,12 +60,21 @@ public static class GrpcProtocol
         return seconds < 100_000_000 ? $"{seconds}S" : $"{Math.Min(99_999_999, seconds / 3600)}H";
     }
 
-    /// <summary><c>grpc-message</c> is percent-encoded UTF-8: printable ASCII other than '%' passes as is.</summary>
+    /// <summary>The longest <c>grpc-message</c> sent: a status detail that quotes a huge input must not make a header
+    /// block the peer refuses, which would take down the connection every other call shares.</summary>
+    public const int MaxMessageLength = 4096;
+
+    /// <summary><c>grpc-message</c> is percent-encoded UTF-8: printable ASCII other than '%' passes as is. Cut at <see cref="MaxMessageLength"/>.</summary>
     public static string EncodeMessage(string message)
     {
-        var text = new StringBuilder(message.Length);
+        var text = new StringBuilder(Math.Min(message.Length, MaxMessageLength));
         foreach (var b in Encoding.UTF8.GetBytes(message))
         {
+            if (text.Length >= MaxMessageLength - 3)
+            {
+                text.Append("...");
+                break;
+            }
             if (b is >= 0x20 and <= 0x7E && b != (byte)'%')
             {
                 text.Append((char)b);

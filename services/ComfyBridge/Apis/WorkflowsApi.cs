@@ -136,6 +136,15 @@ public static class WorkflowsApi
     // ComfyUI sends whole numbers, but custom nodes may report fractions: they are rounded rather than refused.
     private static int Number(JsonNode? node) => node is JsonValue value && value.TryGetValue<double>(out var number) ? (int)Math.Round(number) : 0;
 
+    /// <summary>Where the first NUL is (a node id, a class_type, any input), as a path a person can find it by.</summary>
+    private static string? FirstNul(JsonNode? node, string path) => node switch
+    {
+        JsonObject o => o.Select(p => p.Key.Contains('\0') ? $"{path}[\"{p.Key.Replace("\0", "\\u0000")}\"]" : FirstNul(p.Value, $"{path}[\"{p.Key}\"]")).FirstOrDefault(p => p is not null),
+        JsonArray a => a.Select((item, i) => FirstNul(item, $"{path}[{i}]")).FirstOrDefault(p => p is not null),
+        JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String && v.GetValue<string>().Contains('\0') => path,
+        _ => null,
+    };
+
     private static JsonObject Validate(SubmitWorkflowRequest request, ComfyServices services)
     {
         if (request.Workflow is not JsonObject workflow || workflow.Count == 0)
@@ -151,9 +160,14 @@ public static class WorkflowsApi
         {
             if (node is not JsonObject n || n["class_type"] is not JsonValue classType || classType.GetValueKind() != System.Text.Json.JsonValueKind.String)
             {
-                throw ComfyProblems.Invalid($"Node '{nodeId}' has no class_type: each node of an API-format workflow is {{\"class_type\": ..., \"inputs\": {{...}}}}.",
+                throw ComfyProblems.Invalid($"Node '{Bounded.Echo(nodeId)}' has no class_type: each node of an API-format workflow is {{\"class_type\": ..., \"inputs\": {{...}}}}.",
                     "This looks like the UI's graph format; export with \"Save (API)\" instead.");
             }
+        }
+        // PostgreSQL's jsonb refuses NUL anywhere in it, and no ComfyUI workflow needs one.
+        if (FirstNul(workflow, "workflow") is { } path)
+        {
+            throw ComfyProblems.Invalid($"{Bounded.Echo(path)} contains a NUL character (\\u0000); remove it.");
         }
         if (request.WebhookUrl is { } url)
         {

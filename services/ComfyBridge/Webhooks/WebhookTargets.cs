@@ -23,7 +23,12 @@ public static class WebhookTargets
         }
         if (address.AddressFamily == AddressFamily.InterNetworkV6)
         {
-            return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal);
+            // An IPv4 address carried inside an IPv6 one (NAT64, IPv4-compatible, 6to4) is judged as that IPv4 address.
+            if (EmbeddedIPv4(address) is { } embedded)
+            {
+                return IsPublic(embedded);
+            }
+            return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal || address.IsIPv6Teredo);
         }
         var b = address.GetAddressBytes();
         return !(b[0] == 10 || b[0] == 0 || b[0] >= 224                     // private, "this network", multicast and reserved
@@ -33,8 +38,30 @@ public static class WebhookTargets
     }
 
     /// <summary>A literal address or <c>localhost</c> in the URL itself, refused at submission for a clear answer.</summary>
-    public static bool IsPrivateLiteral(Uri url) =>
-        url.IsLoopback || (IPAddress.TryParse(url.DnsSafeHost, out var address) && !IsPublic(address));
+    public static bool IsPrivateLiteral(Uri url)
+    {
+        // "localhost." is the same name as "localhost" (a fully qualified one), and so is anything under .localhost.
+        var host = url.DnsSafeHost.TrimEnd('.');
+        return url.IsLoopback || host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(host, out var address) && !IsPublic(address));
+    }
+
+    private static IPAddress? EmbeddedIPv4(IPAddress address)
+    {
+        var b = address.GetAddressBytes();
+        var last = new IPAddress(b[12..16]);
+        return true switch
+        {
+            // 64:ff9b::/96, the NAT64 well-known prefix, and 64:ff9b:1::/48, the local-use one.
+            _ when b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && (b.AsSpan(4, 8).IndexOfAnyExcept((byte)0) < 0 || (b[4] == 0 && b[5] == 1)) => last,
+            // ::a.b.c.d, the deprecated IPv4-compatible form (:: and ::1 themselves are handled as IPv6).
+            _ when b.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0 && (b[12] | b[13]) != 0 => last,
+            // 2002:aabb:ccdd::/48, 6to4.
+            _ when b[0] == 0x20 && b[1] == 0x02 => new IPAddress(b[2..6]),
+            _ => null,
+        };
+    }
 
     /// <summary>The webhook client's handler: no redirects (a 3xx could point anywhere), and only allowed addresses dialled.</summary>
     public static SocketsHttpHandler Handler(bool allowPrivate) => new()

@@ -15,6 +15,10 @@ public static class SessionsApi
     public static readonly string[] Agents = ["claude", "command", "gemini", "codex"];
     public const int MaxTaskLength = 100_000;
     public const int MaxTimeoutSeconds = 24 * 3600;
+    public const int MaxCommandArguments = 1024;
+    public const int MaxCommandArgumentLength = 32 * 1024;
+    public const int MaxCommandLength = 256 * 1024;
+    public static readonly string[] Statuses = ["queued", "running", "paused", "completed", "failed", "stopped", "interrupted"];
 
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
@@ -53,6 +57,7 @@ public static class SessionsApi
             Model = request.Model ?? "",
             TimeoutSeconds = request.TimeoutSeconds ?? 0,
             BudgetUsd = (double)(request.BudgetUsd ?? 0),
+            CallerRole = CallerIdentity.RoleName(services.Caller.Role),
         };
         start.Command.AddRange(request.Command ?? []);
         SessionInfo info;
@@ -78,24 +83,27 @@ public static class SessionsApi
         {
             throw Invalid("limit must be 1 to 500 and offset 0 or more.");
         }
+        if (status is not null && !Statuses.Contains(status))
+        {
+            throw Invalid($"status must be one of {string.Join(", ", Statuses)}; '{Bounded.Echo(status)}' is not.");
+        }
         return TypedResults.Ok(await services.Sessions.ListAsync(status, services.OwnerFilter, size, offset ?? 0, cancellationToken));
     }
 
     public static async Task<Ok<SessionView>> GetSession(string id, [AsParameters] SessionServices services, CancellationToken cancellationToken)
     {
         var view = await FindAsync(id, services, cancellationToken);
-        IReadOnlyList<string>? tail = null;
         try
         {
             var info = await services.Runner.GetSessionAsync(new SessionRef { SessionId = view.SessionId.ToString() },
                 new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(5), CancellationToken: cancellationToken));
-            tail = [.. info.LogTail];
+            return TypedResults.Ok(view with { LogTail = [.. info.LogTail], Sandbox = info.Sandbox is { } sandbox ? SandboxView.From(sandbox) : null });
         }
         catch (RpcException)
         {
-            // The log lives with the runner; without it the rest of the answer still stands.
+            // The log and the sandbox live with the runner; without them the rest of the answer still stands.
+            return TypedResults.Ok(view);
         }
-        return TypedResults.Ok(view with { LogTail = tail });
     }
 
     public static async Task<Ok<EventPage>> GetMessages(string id, [AsParameters] SessionServices services, long? since, int? limit, bool? raw, CancellationToken cancellationToken)
@@ -182,7 +190,7 @@ public static class SessionsApi
     {
         if (!Guid.TryParse(id, out var sessionId))
         {
-            throw Invalid($"'{id}' is not a session id (a UUID).");
+            throw Invalid($"'{Bounded.Echo(id)}' is not a session id (a UUID).");
         }
         // Someone else's session is as absent as one that never was: its existence is not theirs to learn.
         return await services.Sessions.FindAsync(sessionId, services.OwnerFilter, cancellationToken)
@@ -193,7 +201,7 @@ public static class SessionsApi
     {
         if (string.IsNullOrWhiteSpace(request.Agent) || !Agents.Contains(request.Agent))
         {
-            throw Invalid($"agent must be one of {string.Join(", ", Agents)}.", "Use \"command\" with a \"command\" array to run any program.");
+            throw Invalid($"agent must be one of {string.Join(", ", Agents)}.", "Use \"command\" with a \"command\" array to run any program (admins, unless SessionRunner:Command:AllowedRoles says more).");
         }
         if (string.IsNullOrWhiteSpace(request.Task))
         {
@@ -214,6 +222,41 @@ public static class SessionsApi
         if (request.Agent == "command" && (request.Command is not { Length: > 0 } || string.IsNullOrWhiteSpace(request.Command[0])))
         {
             throw Invalid("A command session needs a non-empty \"command\" array: the program, then its arguments.");
+        }
+        foreach (var (field, value) in new[] { ("task", request.Task), ("model", request.Model), ("provider", request.Provider) })
+        {
+            if (value?.Contains('\0') == true)
+            {
+                throw Invalid($"{field} contains a NUL character (\\u0000); remove it.");
+            }
+        }
+        ValidateCommand(request.Command ?? []);
+    }
+
+    /// <summary>A bounded argument vector: a huge one would only fail further in, with its text in the error.</summary>
+    private static void ValidateCommand(string?[] command)
+    {
+        if (command.Length > MaxCommandArguments)
+        {
+            throw Invalid($"command has {command.Length} elements; the limit is {MaxCommandArguments}.");
+        }
+        long total = 0;
+        for (var i = 0; i < command.Length; i++)
+        {
+            var argument = command[i] ?? throw Invalid($"command[{i}] is null; every element must be a string.");
+            if (argument.Contains('\0'))
+            {
+                throw Invalid($"command[{i}] contains a NUL character (\\u0000), which would cut the argument short; remove it.");
+            }
+            if (argument.Length > MaxCommandArgumentLength)
+            {
+                throw Invalid($"command[{i}] is {argument.Length} characters; the limit is {MaxCommandArgumentLength}.");
+            }
+            total += argument.Length;
+        }
+        if (total > MaxCommandLength)
+        {
+            throw Invalid($"command is {total} characters in all; the limit is {MaxCommandLength}.");
         }
     }
 

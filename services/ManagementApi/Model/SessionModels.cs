@@ -31,7 +31,17 @@ public sealed record SessionView(
     long LastSequence,
     SessionUsage? Usage,
     IReadOnlyList<string>? LogTail,
-    SessionLinks Links);
+    SessionLinks Links,
+    SandboxView? Sandbox = null);
+
+/// <summary>How the session's agent is confined (<c>bubblewrap</c> as <c>uid</c>, or <c>none</c>) and its limits.</summary>
+public sealed record SandboxView(string Mode, int? Uid, SandboxLimitsView Limits)
+{
+    public static SandboxView From(SandboxInfo info) => new(info.Mode, info.HasUid ? info.Uid : null,
+        new SandboxLimitsView(info.MaxProcesses, info.MaxOpenFiles, info.MaxFileSizeMb, info.MaxMemoryMb == 0 ? null : info.MaxMemoryMb, info.TmpSizeMb));
+}
+
+public sealed record SandboxLimitsView(int MaxProcesses, int MaxOpenFiles, long MaxFileSizeMb, long? MaxMemoryMb, long TmpSizeMb);
 
 public sealed record SessionPage(IReadOnlyList<SessionView> Items, int Total, int Limit, int Offset);
 

@@ -18,7 +18,16 @@ public static class RunnerErrors
         }
     }
 
-    public static ProblemException ToProblem(RpcException e) => e.StatusCode switch
+    public static ProblemException ToProblem(RpcException e) => (e.StatusCode, e.Trailers?.GetValue(ProblemCodes.GrpcTrailer)) switch
+    {
+        (StatusCode.PermissionDenied, var code) => new ProblemException(StatusCodes.Status403Forbidden, code ?? ProblemCodes.Forbidden, "The session runner refused this.", e.Status.Detail),
+        (_, ProblemCodes.SandboxUnavailable) => new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemCodes.SandboxUnavailable,
+            "Agents cannot be confined on this runner, so none is started.", e.Status.Detail, "GET /v1/status shows the sandbox and why it is unavailable."),
+        (StatusCode.ResourceExhausted, _) => new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable, "The session runner is out of room.", e.Status.Detail),
+        _ => ByStatus(e),
+    };
+
+    private static ProblemException ByStatus(RpcException e) => e.StatusCode switch
     {
         StatusCode.InvalidArgument => new ProblemException(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, "The session request is not valid.", e.Status.Detail),
         StatusCode.NotFound => new ProblemException(StatusCodes.Status404NotFound, ProblemCodes.NotFound, "The session runner does not know this session.", e.Status.Detail),

@@ -32,7 +32,7 @@ public sealed class ClaudeAdapter(IOptions<SessionRunnerOptions> options, IConfi
         arguments.AddRange(["--", context.Task]);
         var baseUrl = claude.AnthropicBaseUrl ?? configuration["services:zai-proxy:http:0"]
             ?? throw new AgentUnavailableException("No model endpoint: set SessionRunner:Claude:AnthropicBaseUrl or run through the AppHost (services__zai-proxy__http__0).");
-        return new AgentLaunch(program, arguments, new Dictionary<string, string>
+        return AgentLaunch.ForCli(program, arguments, new Dictionary<string, string>
         {
             ["ANTHROPIC_BASE_URL"] = baseUrl.TrimEnd('/'),
             // The session's key, never the upstream one: ZaiProxy attributes usage to it and holds the real key.

@@ -20,7 +20,7 @@ public sealed class CodexAdapter(IOptions<SessionRunnerOptions> options) : IAgen
         }
         // "--" so a task that starts with a dash is the prompt, not an option.
         arguments.AddRange(["--", context.Task]);
-        return new AgentLaunch(program, arguments, new Dictionary<string, string>());
+        return AgentLaunch.ForCli(program, arguments, new Dictionary<string, string>());
     }
 
     public AgentOutputParser CreateParser() => new CodexOutputParser();

@@ -1,3 +1,4 @@
+using AgentFleet.ServiceDefaults.Problems;
 using System.Text.Json.Nodes;
 
 namespace AgentFleet.SessionRunner.Agents;
@@ -15,9 +16,9 @@ public sealed class CommandAdapter : IAgentAdapter
         {
             throw new ArgumentException("A command session needs a non-empty command.");
         }
-        var program = ExecutableLocator.Find(context.Command[0], Environment.GetEnvironmentVariable("PATH"))
-            ?? throw new AgentUnavailableException($"The program '{context.Command[0]}' was not found on this runner.");
-        return new AgentLaunch(program, [.. context.Command.Skip(1)], new Dictionary<string, string>());
+        var program = ExecutableLocator.Find(context.Command[0], context.SearchPath)
+            ?? throw new AgentUnavailableException($"The program '{Bounded.Echo(context.Command[0])}' was not found on this runner (searched {context.SearchPath}).");
+        return new AgentLaunch(program, [.. context.Command.Skip(1)], new Dictionary<string, string>(), []);
     }
 
     public AgentOutputParser CreateParser() => new CommandOutputParser();

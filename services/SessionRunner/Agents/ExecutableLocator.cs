@@ -1,3 +1,4 @@
+using AgentFleet.ServiceDefaults.Problems;
 namespace AgentFleet.SessionRunner.Agents;
 
 /// <summary>Finds a program the way execvp would, so a missing CLI is a clear error before anything is spawned.</summary>
@@ -22,5 +23,16 @@ public static class ExecutableLocator
 
     public static string Require(string program, string kind) =>
         Find(program, Environment.GetEnvironmentVariable("PATH"))
-        ?? throw new AgentUnavailableException($"The {kind} agent's program '{program}' is not installed on this runner.");
+        ?? throw new AgentUnavailableException($"The {kind} agent's program '{Bounded.Echo(program)}' is not installed on this runner.");
+
+    /// <summary>The file a chain of symlinks (npm's <c>.bin/claude</c>) ends at.</summary>
+    public static string RealPath(string program) =>
+        File.ResolveLinkTarget(program, returnFinalTarget: true)?.FullName ?? Path.GetFullPath(program);
+
+    /// <summary>The directory a CLI is installed in: its own folder, or the package above a <c>bin/</c> folder.</summary>
+    public static string InstallRoot(string realPath)
+    {
+        var directory = Path.GetDirectoryName(realPath)!;
+        return Path.GetFileName(directory) == "bin" && Path.GetDirectoryName(directory) is { Length: > 1 } package ? package : directory;
+    }
 }

@@ -20,7 +20,7 @@ public sealed class GeminiAdapter(IOptions<SessionRunnerOptions> options) : IAge
         }
         // "--prompt=<task>" in one argument: a task that starts with a dash stays the prompt.
         arguments.Add($"--prompt={context.Task}");
-        return new AgentLaunch(program, arguments, new Dictionary<string, string>());
+        return AgentLaunch.ForCli(program, arguments, new Dictionary<string, string>());
     }
 
     public AgentOutputParser CreateParser() => new GeminiOutputParser();

@@ -21,6 +21,7 @@ public interface IAgentAdapter
 /// <summary>What a launch knows: the session, its working directory, and the resume point if resuming.</summary>
 /// <param name="ResumeAgentSessionId">The agent's own session id to continue, or null for a fresh start.</param>
 /// <param name="SessionKey">The per-session key the agent presents to ZaiProxy.</param>
+/// <param name="SearchPath">Where a bare program name is looked up: only directories the agent's sandbox shows it.</param>
 public sealed record AgentLaunchContext(
     string SessionId,
     string Task,
@@ -28,9 +29,19 @@ public sealed record AgentLaunchContext(
     string? Model,
     string WorkingDirectory,
     string? ResumeAgentSessionId,
-    string SessionKey);
+    string SessionKey,
+    string SearchPath);
 
 /// <summary>An argument vector (never a shell string) and the extra environment for it.</summary>
-public sealed record AgentLaunch(string FileName, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment);
+/// <param name="ReadOnlyPaths">Host directories the agent needs to see, read-only (its CLI's installation).</param>
+public sealed record AgentLaunch(string FileName, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment, IReadOnlyList<string> ReadOnlyPaths)
+{
+    /// <summary>A configured agent CLI: run by its real path, its installation shown to the agent read-only.</summary>
+    public static AgentLaunch ForCli(string program, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment)
+    {
+        var real = ExecutableLocator.RealPath(program);
+        return new AgentLaunch(real, arguments, environment, [ExecutableLocator.InstallRoot(real)]);
+    }
+}
 
 public sealed class AgentUnavailableException(string message) : Exception(message);

@@ -4,6 +4,7 @@ using AgentFleet.SessionRunner.Agents;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Grpc;
 using AgentFleet.SessionRunner.Infrastructure;
+using AgentFleet.SessionRunner.Sandbox;
 using AgentFleet.SessionRunner.Services;
 using AgentFleet.ServiceDefaults.Data;
 
@@ -21,6 +22,8 @@ internal static class Extensions
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
         builder.AddRedisClient("redis");
         builder.Services.Configure<SessionRunnerOptions>(builder.Configuration.GetSection(SessionRunnerOptions.Section));
+        builder.Services.Configure<SandboxOptions>(builder.Configuration.GetSection($"{SessionRunnerOptions.Section}:Sandbox"));
+        builder.Services.AddSingleton<SessionSandbox>();
 
         builder.Services.AddSingleton<IAgentAdapter, ClaudeAdapter>();
         builder.Services.AddSingleton<IAgentAdapter, CommandAdapter>();

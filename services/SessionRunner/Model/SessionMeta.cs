@@ -1,11 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AgentFleet.SessionRunner.Sandbox;
 
 namespace AgentFleet.SessionRunner.Model;
 
 /// <summary>
-/// What <c>.session-meta.json</c> holds: enough to list, recover and resume a session from its directory
-/// alone, without the database.
+/// What <c>.session-meta.json</c> holds: enough to list, recover and resume a session from its state directory
+/// alone, without the database. It lives beside the raw log in <c>state/&lt;id&gt;/</c>, out of the agent's reach:
+/// an agent that could edit it could raise its own budget, and one that could plant a symlink there could make
+/// the runner write through it.
 /// </summary>
 public sealed record SessionMeta
 {
@@ -28,6 +31,10 @@ public sealed record SessionMeta
     public int? ExitCode { get; init; }
     public string? AgentSessionId { get; init; }
     public double TotalCostUsd { get; init; }
+    /// <summary>The uid the agent runs as inside its sandbox; null when it runs unconfined.</summary>
+    public int? Uid { get; init; }
+    /// <summary>The limits the session was started with.</summary>
+    public SandboxLimits? Limits { get; init; }
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -36,17 +43,17 @@ public sealed record SessionMeta
     };
 
     /// <summary>Written to a temporary file and renamed over the old one, so a crash never leaves half a file.</summary>
-    public void Save(string sessionDirectory)
+    public void Save(string stateDirectory)
     {
-        var path = Path.Combine(sessionDirectory, FileName);
+        var path = Path.Combine(stateDirectory, FileName);
         var temporary = path + ".tmp";
         File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(this, Json));
         File.Move(temporary, path, overwrite: true);
     }
 
-    public static SessionMeta? Load(string sessionDirectory)
+    public static SessionMeta? Load(string stateDirectory)
     {
-        var path = Path.Combine(sessionDirectory, FileName);
+        var path = Path.Combine(stateDirectory, FileName);
         try
         {
             return JsonSerializer.Deserialize<SessionMeta>(File.ReadAllBytes(path), Json);

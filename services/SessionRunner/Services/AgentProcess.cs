@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using AgentFleet.SessionRunner.Agents;
 using AgentFleet.SessionRunner.Infrastructure;
 
 namespace AgentFleet.SessionRunner.Services;
@@ -13,11 +12,13 @@ public sealed class AgentProcess : IDisposable
 {
     private readonly Process _process;
     private readonly Task<int> _exited;
+    private readonly int? _uid;
 
-    private AgentProcess(Process process, Task<int> exited)
+    private AgentProcess(Process process, Task<int> exited, int? uid)
     {
         _process = process;
         _exited = exited;
+        _uid = uid;
         Pid = process.Id;
     }
 
@@ -25,7 +26,7 @@ public sealed class AgentProcess : IDisposable
 
     public Task<int> Exited => _exited;
 
-    public static AgentProcess Start(AgentLaunch launch, string workingDirectory, IReadOnlyDictionary<string, string> environment)
+    public static AgentProcess Start(string program, IReadOnlyList<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string> environment, int? uid)
     {
         // setsid execs the program in place (our child is never a group leader), so the pid is the agent's.
         var start = new ProcessStartInfo("setsid")
@@ -38,8 +39,8 @@ public sealed class AgentProcess : IDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        start.ArgumentList.Add(launch.FileName);
-        foreach (var argument in launch.Arguments)
+        start.ArgumentList.Add(program);
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -54,7 +55,7 @@ public sealed class AgentProcess : IDisposable
         process.Start();
         // Headless agents get no input: an agent that asks for some sees end-of-file instead of hanging.
         process.StandardInput.Close();
-        return new AgentProcess(process, exited.Task);
+        return new AgentProcess(process, exited.Task, uid);
     }
 
     /// <summary>
@@ -85,12 +86,29 @@ public sealed class AgentProcess : IDisposable
         var readers = Task.WhenAll(ReadAsync(_process.StandardOutput, false), ReadAsync(_process.StandardError, true));
         var exitCode = await _exited;
         // Whatever the agent left running in its group would hold the pipes open and outlive the session.
-        ProcessSignals.Group(Pid, ProcessSignals.SIGKILL);
+        Signal(ProcessSignals.SIGKILL);
         await readers;
         return exitCode;
     }
 
-    public void Signal(int signal) => ProcessSignals.Group(Pid, signal);
+    /// <summary>
+    /// Signals the agent. Unconfined, that is its process group. Sandboxed, it is every process of its uid (which
+    /// reaches what left the group too) and, except for SIGTERM, the group as well, so bubblewrap pauses and dies
+    /// with it: bubblewrap ends the sandbox at once on SIGTERM, which would take the agent's grace period away.
+    /// </summary>
+    public void Signal(int signal)
+    {
+        if (_uid is not { } uid)
+        {
+            ProcessSignals.Group(Pid, signal);
+            return;
+        }
+        ProcessSignals.User(uid, signal);
+        if (signal != ProcessSignals.SIGTERM)
+        {
+            ProcessSignals.Group(Pid, signal);
+        }
+    }
 
     public void Dispose() => _process.Dispose();
 }

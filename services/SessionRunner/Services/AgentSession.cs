@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using AgentFleet.SessionRunner.Agents;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Model;
+using AgentFleet.SessionRunner.Sandbox;
 using Google.Protobuf.WellKnownTypes;
 
 namespace AgentFleet.SessionRunner.Services;
@@ -10,7 +11,7 @@ namespace AgentFleet.SessionRunner.Services;
 /// One session this runner owns: its state, its directory, and the single place its events are numbered.
 /// Numbering and queueing happen under one gate, so events enter the writer's queue in sequence order.
 /// </summary>
-public sealed class AgentSession(SessionMeta meta, string directory, long lastSequence, SessionEventWriter writer)
+public sealed class AgentSession(SessionMeta meta, string directory, string stateDirectory, long lastSequence, SessionEventWriter writer)
 {
     private readonly SemaphoreSlim _emitGate = new(1, 1);
     private long _lastSequence = lastSequence;
@@ -18,12 +19,13 @@ public sealed class AgentSession(SessionMeta meta, string directory, long lastSe
 
     public string Id { get; } = meta.SessionId;
 
+    /// <summary>The agent's own directory: its working directory and its home (claude keeps the transcripts it resumes from there).</summary>
     public string Directory { get; } = directory;
 
-    public string LogPath => Path.Combine(Directory, ".session.log");
+    /// <summary>The runner's record of the session (meta file, raw log), which the agent never sees.</summary>
+    public string StateDirectory { get; } = stateDirectory;
 
-    /// <summary>The agent's home: its own config and transcripts (claude resumes from them), never the host's.</summary>
-    public string HomeDirectory => Path.Combine(Directory, ".agent-home");
+    public string LogPath => Path.Combine(StateDirectory, ".session.log");
 
     public SessionMeta Meta { get; private set; } = meta;
 
@@ -63,7 +65,7 @@ public sealed class AgentSession(SessionMeta meta, string directory, long lastSe
         lock (this)
         {
             Meta = change(Meta);
-            Meta.Save(Directory);
+            Meta.Save(StateDirectory);
         }
     }
 
@@ -80,9 +82,9 @@ public sealed class AgentSession(SessionMeta meta, string directory, long lastSe
                 Sequence = sequence,
                 Type = agentEvent.Type,
                 Role = agentEvent.Role,
-                Content = agentEvent.Content ?? "",
-                MetadataJson = agentEvent.Metadata?.ToJsonString() ?? "",
-                Raw = agentEvent.Raw ?? "",
+                Content = WithoutNul(agentEvent.Content),
+                MetadataJson = WithoutNul(agentEvent.Metadata?.ToJsonString()).Replace("\\u0000", "\\uFFFD", StringComparison.Ordinal),
+                Raw = WithoutNul(agentEvent.Raw),
                 CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
             }, cancellationToken);
             Interlocked.Exchange(ref _lastSequence, sequence);
@@ -93,6 +95,12 @@ public sealed class AgentSession(SessionMeta meta, string directory, long lastSe
             _emitGate.Release();
         }
     }
+
+    /// <summary>
+    /// An agent may print NUL, which PostgreSQL's text and jsonb refuse: kept, it would fail every insert of the batch
+    /// it rode in, for every session. It becomes U+FFFD, the character for what could not be represented.
+    /// </summary>
+    private static string WithoutNul(string? text) => text is null ? "" : text.Contains('\0') ? text.Replace('\0', '\uFFFD') : text;
 
     /// <summary>
     /// Moves to <paramref name="status"/>, saves the meta file, and emits the event that says so. Every such event
@@ -126,6 +134,22 @@ public sealed class AgentSession(SessionMeta meta, string directory, long lastSe
         ["agentSessionId"] = Meta.AgentSessionId,
     });
 
+    private static SandboxInfo SandboxView(SessionMeta meta)
+    {
+        var limits = meta.Limits ?? new SandboxLimits();
+        return new SandboxInfo
+        {
+            Mode = meta.Uid is null ? SandboxOptions.None : SandboxOptions.Bubblewrap,
+            HasUid = meta.Uid is not null,
+            Uid = meta.Uid ?? 0,
+            MaxProcesses = limits.MaxProcesses,
+            MaxOpenFiles = limits.MaxOpenFiles,
+            MaxFileSizeMb = limits.MaxFileSizeMb,
+            MaxMemoryMb = limits.MaxMemoryMb,
+            TmpSizeMb = limits.TmpSizeMb,
+        };
+    }
+
     public SessionInfo ToInfo()
     {
         var meta = Meta;
@@ -143,6 +167,7 @@ public sealed class AgentSession(SessionMeta meta, string directory, long lastSe
             AgentSessionId = meta.AgentSessionId ?? "",
             TotalCostUsd = meta.TotalCostUsd,
             LastSequence = LastSequence,
+            Sandbox = SandboxView(meta),
         };
         if (meta.StartedAt is { } startedAt)
         {

@@ -33,6 +33,15 @@ public sealed class SessionRunnerOptions
 
     public ClaudeOptions Claude { get; set; } = new();
 
+    public CommandOptions Command { get; set; } = new();
+
+    /// <summary>The longest argument vector a command session takes: arguments, each one's length, all together.</summary>
+    public int MaxCommandArguments { get; set; } = 1024;
+
+    public int MaxCommandArgumentLength { get; set; } = 32 * 1024;
+
+    public int MaxCommandLength { get; set; } = 256 * 1024;
+
     /// <summary>The Gemini CLI's program; sessions of that kind fail clearly when it is not installed.</summary>
     public string GeminiPath { get; set; } = "gemini";
 
@@ -41,6 +50,12 @@ public sealed class SessionRunnerOptions
     public string ResolveRoot() =>
         Path.GetFullPath(Root
             ?? (Environment.GetEnvironmentVariable("FLEET_HOME") is { Length: > 0 } home ? Path.Combine(home, "runner") : Path.Combine(".fleet", "runner")));
+}
+
+public sealed class CommandOptions
+{
+    /// <summary>Roles that may start a <c>command</c> session, which runs any program on the runner: admins only by default.</summary>
+    public List<string> AllowedRoles { get; set; } = ["admin"];
 }
 
 public sealed class ClaudeOptions

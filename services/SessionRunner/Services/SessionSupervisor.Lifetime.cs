@@ -24,13 +24,18 @@ public sealed partial class SessionSupervisor
             }
         };
         Directory.CreateDirectory(SessionsDirectory);
-        foreach (var directory in Directory.EnumerateDirectories(SessionsDirectory))
+        // Traversable, not listable: an agent reaches its own directory by name and learns no other session's id.
+        PosixFiles.SetMode(SessionsDirectory, PosixFiles.OwnerOnly | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        CreateStateDirectory(StateDirectory);
+        MoveStateOutOfSessionDirectories();
+        foreach (var state in Directory.EnumerateDirectories(StateDirectory))
         {
-            if (!Guid.TryParse(Path.GetFileName(directory), out _) || SessionMeta.Load(directory) is not { } meta)
+            if (!Guid.TryParse(Path.GetFileName(state), out _) || SessionMeta.Load(state) is not { } meta)
             {
                 continue;
             }
-            var session = new AgentSession(meta, directory, 0, writer);
+            var directory = Path.Combine(SessionsDirectory, meta.SessionId);
+            var session = new AgentSession(meta, directory, state, 0, writer);
             _sessions[meta.SessionId] = session;
             if (!SessionStatus.IsActive(meta.Status))
             {
@@ -81,7 +86,7 @@ public sealed partial class SessionSupervisor
         }
     }
 
-    /// <summary>Removes finished sessions' directories (and their logs) older than the retention.</summary>
+    /// <summary>Removes finished sessions' directories and state (their logs) older than the retention.</summary>
     public int CleanUp(DateTimeOffset now)
     {
         var removed = 0;
@@ -93,7 +98,11 @@ public sealed partial class SessionSupervisor
             {
                 try
                 {
-                    Directory.Delete(session.Directory, recursive: true);
+                    if (Directory.Exists(session.Directory))
+                    {
+                        Directory.Delete(session.Directory, recursive: true);
+                    }
+                    Directory.Delete(session.StateDirectory, recursive: true);
                     removed++;
                 }
                 catch (IOException e)
@@ -103,6 +112,31 @@ public sealed partial class SessionSupervisor
             }
         }
         return removed;
+    }
+
+    /// <summary>
+    /// Runners before the sandbox kept the meta file and the log inside the session directory, where the agent could
+    /// replace them; they move to the state directory once.
+    /// </summary>
+    private void MoveStateOutOfSessionDirectories()
+    {
+        foreach (var directory in Directory.EnumerateDirectories(SessionsDirectory))
+        {
+            var id = Path.GetFileName(directory);
+            var state = Path.Combine(StateDirectory, id);
+            var metaFile = new FileInfo(Path.Combine(directory, SessionMeta.FileName));
+            if (!Guid.TryParse(id, out _) || Directory.Exists(state) || !metaFile.Exists || metaFile.LinkTarget is not null)
+            {
+                continue;
+            }
+            CreateStateDirectory(state);
+            metaFile.MoveTo(Path.Combine(state, SessionMeta.FileName));
+            var log = new FileInfo(Path.Combine(directory, ".session.log"));
+            if (log.Exists && log.LinkTarget is null)
+            {
+                log.MoveTo(Path.Combine(state, ".session.log"));
+            }
+        }
     }
 
     // The pid may have been reused since: it is ours only if it still works in the session's directory.

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Text.Json.Nodes;
 using AgentFleet.SessionRunner.Agents;
 using AgentFleet.SessionRunner.Model;
+using AgentFleet.SessionRunner.Sandbox;
 
 namespace AgentFleet.SessionRunner.Services;
 
@@ -52,10 +53,12 @@ public sealed partial class SessionSupervisor
         try
         {
             var launch = adapter.BuildLaunch(new AgentLaunchContext(
-                session.Id, resume?.Task ?? meta.Task, meta.Command, meta.Model, session.Directory, resume?.AgentSessionId, keys.Issue(session.Id, meta.BudgetUsd)));
-            process = AgentProcess.Start(launch, session.Directory, environment.Build(session, launch.Environment));
+                session.Id, resume?.Task ?? meta.Task, meta.Command, meta.Model, session.Directory, resume?.AgentSessionId, keys.Issue(session.Id, meta.BudgetUsd), environment.SearchPath));
+            var uid = AdoptIntoSandbox(session);
+            var (program, arguments) = sandbox.Wrap(launch, session.Directory, uid, session.Meta.Limits ?? sandbox.Limits);
+            process = AgentProcess.Start(program, arguments, session.Directory, environment.Build(session, launch.Environment), uid);
         }
-        catch (Exception e) when (e is AgentUnavailableException or ArgumentException or Win32Exception)
+        catch (Exception e) when (e is AgentUnavailableException or ArgumentException or Win32Exception or SandboxUnavailableException)
         {
             await session.TransitionAsync(SessionStatus.Failed, EventTypes.Error, e.Message,
                 change: m => m with { EndedAt = DateTimeOffset.UtcNow, ExitCode = null });
@@ -131,6 +134,32 @@ public sealed partial class SessionSupervisor
             TotalCostUsd = m.TotalCostUsd + parser.TotalCostUsd,
             AgentSessionId = parser.AgentSessionId ?? m.AgentSessionId,
         });
+    }
+
+    /// <summary>
+    /// The uid to run as: the session's own while no other active session holds it. A session resumed after its uid
+    /// went to another, or made while confinement was off, gets a free one, and its directory becomes that uid's:
+    /// it never runs as root inside a runner that confines, nor beside another session under one uid.
+    /// </summary>
+    private int? AdoptIntoSandbox(AgentSession session)
+    {
+        if (!sandbox.IsBubblewrap)
+        {
+            return session.Meta.Uid;
+        }
+        int uid;
+        lock (_uidGate)
+        {
+            var held = UidsOfActiveSessions(except: session).ToHashSet();
+            if (session.Meta.Uid is { } own && !held.Contains(own))
+            {
+                return own;
+            }
+            uid = sandbox.AllocateUid(held)!.Value;
+            session.Update(m => m with { Uid = uid });
+        }
+        sandbox.AdoptDirectory(session.Directory, uid);
+        return uid;
     }
 
     [LoggerMessage(LogLevel.Error, "Running session {SessionId} failed")]

@@ -5,6 +5,8 @@ using AgentFleet.SessionRunner.Agents;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Infrastructure;
 using AgentFleet.SessionRunner.Model;
+using AgentFleet.SessionRunner.Sandbox;
+using AgentFleet.ServiceDefaults.Problems;
 using Microsoft.Extensions.Options;
 
 namespace AgentFleet.SessionRunner.Services;
@@ -18,6 +20,8 @@ public sealed partial class SessionSupervisor(
     IOptions<SessionRunnerOptions> options,
     AgentAdapters adapters,
     AgentEnvironment environment,
+    SessionSandbox sandbox,
+    IOptions<SandboxOptions> sandboxOptions,
     SessionKeys keys,
     SessionEventWriter writer,
     SessionEventStore store,
@@ -28,28 +32,37 @@ public sealed partial class SessionSupervisor(
     private readonly ConcurrentDictionary<string, Task> _runs = new();
     private readonly LinkedList<AgentSession> _waiting = new();
     private readonly Lock _queueGate = new();
+    private readonly Lock _uidGate = new();
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private int _running;
     private volatile bool _shuttingDown;
 
+    /// <summary>The agents' own directories, <c>sessions/&lt;id&gt;/</c>: 0711, so an agent can reach its own and list none.</summary>
     public string SessionsDirectory { get; } = Path.Combine(options.Value.ResolveRoot(), "sessions");
+
+    /// <summary>The runner's record of each session, <c>state/&lt;id&gt;/</c>: 0700, never shown to an agent.</summary>
+    public string StateDirectory { get; } = Path.Combine(options.Value.ResolveRoot(), "state");
 
     public async Task<SessionInfo> StartSessionAsync(StartSessionRequest request)
     {
         var id = ParseId(request.SessionId);
         var adapter = adapters.Find(request.Agent)
-            ?? throw Invalid($"Unknown agent '{request.Agent}'. Known agents: {string.Join(", ", adapters.Kinds.Order())}.");
-        if (string.IsNullOrWhiteSpace(request.Task))
+            ?? throw Invalid($"Unknown agent '{Bounded.Echo(request.Agent)}'. Known agents: {string.Join(", ", adapters.Kinds.Order())}.");
+        SessionRequestRules.Validate(request, _options);
+        if (request.Agent == "command" && !_options.Command.AllowedRoles.Contains(request.CallerRole))
         {
-            throw Invalid("A task is required.");
+            throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"The command agent runs any program on the runner, so only these roles may start it: {string.Join(", ", _options.Command.AllowedRoles.Distinct())}. " +
+                "An admin can allow more roles with SessionRunner:Command:AllowedRoles (for example SessionRunner__Command__AllowedRoles__1=operator)."),
+                new Metadata { { ProblemCodes.GrpcTrailer, ProblemCodes.AgentNotAllowed } });
         }
-        if (request.Task.Length > _options.MaxTaskLength)
+        try
         {
-            throw Invalid($"The task is {request.Task.Length} characters; the limit is {_options.MaxTaskLength}.");
+            sandbox.EnsureAvailable();
         }
-        if (request.TimeoutSeconds < 0 || request.TimeoutSeconds > _options.MaxTimeoutSeconds)
+        catch (SandboxUnavailableException e)
         {
-            throw Invalid($"timeoutSeconds must be between 1 and {_options.MaxTimeoutSeconds}.");
+            throw SandboxUnavailable(e);
         }
         if (_sessions.TryGetValue(id, out var existing))
         {
@@ -62,7 +75,11 @@ public sealed partial class SessionSupervisor(
         // Checked now, not at launch, so a missing CLI or an empty command is the caller's error, not a failed session.
         try
         {
-            adapter.BuildLaunch(new AgentLaunchContext(id, request.Task, [.. request.Command], request.Model, directory, null, ""));
+            var launch = adapter.BuildLaunch(new AgentLaunchContext(id, request.Task, [.. request.Command], request.Model, directory, null, "", environment.SearchPath));
+            if (!sandbox.Shows(launch.FileName, launch.ReadOnlyPaths))
+            {
+                throw Invalid($"The program '{Bounded.Echo(launch.FileName)}' is outside what a sandboxed agent sees ({string.Join(", ", sandboxOptions.Value.SystemPaths)}); install it there, or name one that is.");
+            }
         }
         catch (ArgumentException e)
         {
@@ -85,14 +102,27 @@ public sealed partial class SessionSupervisor(
             BudgetUsd = request.BudgetUsd > 0 ? (decimal)request.BudgetUsd : null,
             Status = SessionStatus.Queued,
             CreatedAt = DateTimeOffset.UtcNow,
+            Limits = sandbox.Limits,
         };
-        Directory.CreateDirectory(directory);
-        Directory.CreateDirectory(Path.Combine(directory, ".agent-home"));
-        var session = new AgentSession(meta, directory, 0, writer);
-        if (!_sessions.TryAdd(id, session))
+        AgentSession session;
+        lock (_uidGate)
         {
-            throw new RpcException(StatusCode.AlreadyExists, $"Session {id} already exists.");
+            try
+            {
+                meta = meta with { Uid = sandbox.AllocateUid(UidsOfActiveSessions(except: null)) };
+            }
+            catch (SandboxUnavailableException e)
+            {
+                throw new RpcException(StatusCode.ResourceExhausted, e.Message);
+            }
+            session = new AgentSession(meta, directory, Path.Combine(StateDirectory, id), 0, writer);
+            if (!_sessions.TryAdd(id, session))
+            {
+                throw new RpcException(StatusCode.AlreadyExists, $"Session {id} already exists.");
+            }
         }
+        CreateStateDirectory(session.StateDirectory);
+        sandbox.PrepareDirectory(directory, meta.Uid);
         await session.TransitionAsync(SessionStatus.Queued, EventTypes.Status, "Session queued");
         Enqueue(session);
         return session.ToInfo();
@@ -185,6 +215,9 @@ public sealed partial class SessionSupervisor(
                 Queued = _waiting.Count,
                 MaxConcurrent = _options.MaxConcurrent,
                 StartedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(_startedAt),
+                SandboxMode = sandbox.Mode,
+                SandboxAvailable = sandbox.Available,
+                SandboxDetail = sandbox.Detail,
             };
         }
     }
@@ -231,6 +264,20 @@ public sealed partial class SessionSupervisor(
                 process.Signal(ProcessSignals.SIGKILL);
             }
         }, TaskScheduler.Default);
+    }
+
+    /// <summary>The uids of the sessions that will or do have processes: queued, running, paused.</summary>
+    private IEnumerable<int?> UidsOfActiveSessions(AgentSession? except) =>
+        _sessions.Values.Where(s => s != except && SessionStatus.IsActive(s.Meta.Status)).Select(s => s.Meta.Uid);
+
+    private static RpcException SandboxUnavailable(SandboxUnavailableException e) =>
+        new(new Status(StatusCode.FailedPrecondition, e.Message), new Metadata { { ProblemCodes.GrpcTrailer, ProblemCodes.SandboxUnavailable } });
+
+    /// <summary>The runner's own record of a session: root's alone.</summary>
+    private static void CreateStateDirectory(string path)
+    {
+        Directory.CreateDirectory(path);
+        PosixFiles.SetMode(path, PosixFiles.OwnerOnly);
     }
 
     /// <summary>Session ids are UUIDs, checked before one becomes part of a path.</summary>

@@ -19,56 +19,114 @@ public sealed class SimulatedModel
     // How often each `#sim fail` request has been seen, by a hash of its body: retries send the same body.
     private readonly ConcurrentDictionary<string, int> _attempts = new();
 
+    /// <summary>
+    /// The reply to <paramref name="body"/>. Input the real API would refuse (a body that is not a JSON object, a
+    /// <c>model</c> that is not a string, a <c>max_tokens</c> that is not a positive 32-bit integer, text that is not
+    /// valid Unicode) and a malformed <c>#sim</c> line throw <see cref="SimulatedRequestException"/>: a 400.
+    /// </summary>
     public SimulatedReply Plan(ReadOnlySpan<byte> body)
     {
-        var request = JsonNode.Parse(body)?.AsObject() ?? throw new JsonException("The body is not a JSON object.");
-        var model = request["model"]?.GetValue<string>() ?? "claude-sim";
+        try
+        {
+            return PlanValid(body);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            throw new SimulatedRequestException($"The request body is not valid: {e.Message}");
+        }
+    }
+
+    private SimulatedReply PlanValid(ReadOnlySpan<byte> body)
+    {
+        var request = JsonNode.Parse(body) as JsonObject ?? throw new SimulatedRequestException("The body must be a JSON object.");
+        var model = request["model"] switch
+        {
+            null => "claude-sim",
+            JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
+            _ => throw new SimulatedRequestException("model: must be a string."),
+        };
+        var maxTokens = request["max_tokens"] switch
+        {
+            null => 4096,
+            JsonValue value when value.TryGetValue<int>(out var n) && n > 0 => n,
+            _ => throw new SimulatedRequestException("max_tokens: must be a positive integer no larger than 2147483647."),
+        };
+        // Reading every text now surfaces invalid Unicode (a lone surrogate) as a 400, not deep inside a reply.
+        var inputTokens = Math.Max(1, CountTokens(request));
         var turn = TurnOf(request["messages"] as JsonArray);
         var reply = new SimulatedReply
         {
             MessageId = $"msg_sim_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12))}",
             Model = model,
             Stream = request["stream"]?.GetValueKind() == JsonValueKind.True,
-            InputTokens = Math.Max(1, CountTokens(request)),
+            InputTokens = inputTokens,
         };
-        var maxTokens = request["max_tokens"]?.GetValue<int>() ?? 4096;
         var directives = Directives(turn.Text);
 
-        if (directives.TryGetValue("error", out var error) && int.TryParse(error, out var status))
+        if (directives.TryGetValue("error", out var error))
         {
-            return reply with { ErrorStatus = status };
+            return reply with { ErrorStatus = Status(error, "#sim error <status>") };
         }
-        if (directives.TryGetValue("fail", out var fail) && fail.Split(' ') is [var failStatus, var times]
-            && int.TryParse(failStatus, out var failCode) && int.TryParse(times, out var failTimes)
-            && _attempts.AddOrUpdate(Hash(body), 1, (_, seen) => seen + 1) <= failTimes)
+        if (directives.TryGetValue("fail", out var fail))
         {
-            return reply with { ErrorStatus = failCode };
+            if (fail.Split(' ') is not [var failStatus, var times] || !int.TryParse(times, out var failTimes) || failTimes < 0)
+            {
+                throw Malformed("#sim fail <status> <times>", fail);
+            }
+            var failCode = Status(failStatus, "#sim fail <status> <times>");
+            if (_attempts.AddOrUpdate(Hash(body), 1, (_, seen) => seen + 1) <= failTimes)
+            {
+                return reply with { ErrorStatus = failCode };
+            }
         }
         reply = reply with
         {
-            Delay = directives.TryGetValue("delay", out var delay) && int.TryParse(delay, out var ms) ? TimeSpan.FromMilliseconds(ms) : TimeSpan.Zero,
-            CutAfter = directives.TryGetValue("cut", out var cut) && int.TryParse(cut, out var after) ? after : null,
+            Delay = directives.TryGetValue("delay", out var delay) ? TimeSpan.FromMilliseconds(Number(delay, "#sim delay <ms>", 0, 60_000)) : TimeSpan.Zero,
+            CutAfter = directives.TryGetValue("cut", out var cut) ? Number(cut, "#sim cut <n>", 0, int.MaxValue) : null,
         };
 
         if (turn.ToolResult is { } result)
         {
             return Limit(reply with { Deltas = Words($"Done. The tool said: {Quote(result)}") }, maxTokens);
         }
-        if (directives.TryGetValue("tool", out var tool) && tool.Split(' ', 2) is [var name, var input])
+        if (directives.TryGetValue("tool", out var tool))
         {
-            var json = JsonNode.Parse(input)?.ToJsonString() ?? "{}";
-            return reply with { Deltas = Words($"Calling {name}."), Tool = new SimulatedToolCall($"toolu_sim_{Hash(body)[..16]}", name, json), StopReason = "tool_use" };
+            if (tool.Split(' ', 2) is not [var name, var input] || JsonNode.Parse(input) is not JsonObject toolInput)
+            {
+                throw Malformed("#sim tool <name> <json object>", tool);
+            }
+            return reply with { Deltas = Words($"Calling {name}."), Tool = new SimulatedToolCall($"toolu_sim_{Hash(body)[..16]}", name, toolInput.ToJsonString()), StopReason = "tool_use" };
         }
-        if (directives.TryGetValue("tokens", out var tokens) && int.TryParse(tokens, out var count))
+        if (directives.TryGetValue("tokens", out var tokens))
         {
-            return Limit(reply with { Deltas = [.. Enumerable.Range(1, Math.Max(0, count)).Select(i => $"t{i} ")] }, maxTokens);
+            // Never more deltas than max_tokens lets out, however many were asked for.
+            var count = Math.Min(Number(tokens, "#sim tokens <n>", 0, int.MaxValue), maxTokens + 1);
+            return Limit(reply with { Deltas = [.. Enumerable.Range(1, count).Select(i => $"t{i} ")] }, maxTokens);
         }
         return Limit(reply with { Deltas = Words($"You said: {Quote(turn.Text)}") }, maxTokens);
     }
 
+    private static int Status(string text, string form) =>
+        int.TryParse(text, out var status) && status is >= 400 and <= 599 ? status : throw Malformed(form + " (a status from 400 to 599)", text);
+
+    private static int Number(string text, string form, int min, int max) =>
+        int.TryParse(text, out var n) && n >= min && n <= max ? n : throw Malformed($"{form} ({min} to {max})", text);
+
+    private static SimulatedRequestException Malformed(string form, string given) =>
+        new($"Malformed directive: expected {form}, got '{AgentFleet.ServiceDefaults.Problems.Bounded.Echo(given)}'.");
+
     /// <summary>count_tokens: the same estimate the replies report as their input.</summary>
-    public static int CountTokens(ReadOnlySpan<byte> body) =>
-        Math.Max(1, CountTokens(JsonNode.Parse(body)?.AsObject() ?? throw new JsonException("The body is not a JSON object.")));
+    public static int CountTokens(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            return Math.Max(1, CountTokens(JsonNode.Parse(body) as JsonObject ?? throw new SimulatedRequestException("The body must be a JSON object.")));
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
+        {
+            throw new SimulatedRequestException($"The request body is not valid: {e.Message}");
+        }
+    }
 
     // About four characters a token, over every text the request carries.
     private static int CountTokens(JsonObject request)

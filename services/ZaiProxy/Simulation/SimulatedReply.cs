@@ -41,3 +41,6 @@ public sealed record SimulatedReply
         ["output_tokens"] = outputTokens,
     };
 }
+
+/// <summary>A request the simulated model refuses as the real API would: 400 <c>invalid_request_error</c>.</summary>
+public sealed class SimulatedRequestException(string message) : Exception(message);

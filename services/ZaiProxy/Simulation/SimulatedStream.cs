@@ -11,7 +11,8 @@ public sealed class SimulatedCutException() : IOException("The simulated upstrea
 /// <summary>A <see cref="SimulatedReply"/> in the wire forms the Messages API uses: one JSON message, or its SSE events.</summary>
 public static class SimulatedStream
 {
-    public static byte[] ErrorBody(int status) => Encoding.UTF8.GetBytes(AnthropicErrors.Body(status, $"Simulated upstream error {status}.").ToJsonString());
+    public static byte[] ErrorBody(int status, string? message = null) =>
+        Encoding.UTF8.GetBytes(AnthropicErrors.Body(status, message ?? $"Simulated upstream error {status}.").ToJsonString());
 
     /// <summary>The whole reply, after as long as its deltas would have taken to stream.</summary>
     public static async Task<byte[]> MessageAsync(SimulatedReply reply, CancellationToken cancellationToken)

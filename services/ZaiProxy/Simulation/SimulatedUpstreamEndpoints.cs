@@ -13,11 +13,30 @@ public static class SimulatedUpstreamEndpoints
         endpoints.MapPost("/v1/messages/count_tokens", async (HttpContext context) =>
         {
             var body = await ReadAsync(context.Request);
-            await Results.Json(new { input_tokens = SimulatedModel.CountTokens(body) }).ExecuteAsync(context);
+            int tokens;
+            try
+            {
+                tokens = SimulatedModel.CountTokens(body);
+            }
+            catch (SimulatedRequestException e)
+            {
+                await RefuseAsync(context, e);
+                return;
+            }
+            await Results.Json(new { input_tokens = tokens }).ExecuteAsync(context);
         });
         endpoints.MapPost("/v1/messages", async (HttpContext context) =>
         {
-            var reply = model.Plan(await ReadAsync(context.Request));
+            SimulatedReply reply;
+            try
+            {
+                reply = model.Plan(await ReadAsync(context.Request));
+            }
+            catch (SimulatedRequestException e)
+            {
+                await RefuseAsync(context, e);
+                return;
+            }
             if (reply.ErrorStatus is { } status)
             {
                 context.Response.StatusCode = status;
@@ -48,6 +67,12 @@ public static class SimulatedUpstreamEndpoints
             }
         });
         return endpoints;
+    }
+
+    private static Task RefuseAsync(HttpContext context, SimulatedRequestException e)
+    {
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        return WriteJsonAsync(context, SimulatedStream.ErrorBody(400, e.Message));
     }
 
     private static async Task<byte[]> ReadAsync(HttpRequest request)

@@ -14,15 +14,23 @@ public sealed class SimulatedUpstreamHandler(SimulatedModel model) : HttpMessage
     {
         var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken);
         var path = request.RequestUri!.AbsolutePath;
-        if (path.EndsWith("/v1/messages/count_tokens", StringComparison.Ordinal))
-        {
-            return Json(HttpStatusCode.OK, System.Text.Encoding.UTF8.GetBytes($"{{\"input_tokens\":{SimulatedModel.CountTokens(body)}}}"));
-        }
-        if (!path.EndsWith("/v1/messages", StringComparison.Ordinal))
+        if (!path.EndsWith("/v1/messages", StringComparison.Ordinal) && !path.EndsWith("/v1/messages/count_tokens", StringComparison.Ordinal))
         {
             return Json(HttpStatusCode.NotFound, SimulatedStream.ErrorBody(404));
         }
-        var reply = model.Plan(body);
+        SimulatedReply reply;
+        try
+        {
+            if (path.EndsWith("/count_tokens", StringComparison.Ordinal))
+            {
+                return Json(HttpStatusCode.OK, System.Text.Encoding.UTF8.GetBytes($"{{\"input_tokens\":{SimulatedModel.CountTokens(body)}}}"));
+            }
+            reply = model.Plan(body);
+        }
+        catch (SimulatedRequestException e)
+        {
+            return Json(HttpStatusCode.BadRequest, SimulatedStream.ErrorBody(400, e.Message));
+        }
         if (reply.ErrorStatus is { } status)
         {
             return Json((HttpStatusCode)status, SimulatedStream.ErrorBody(status));

@@ -61,6 +61,8 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Kestrel__Endpoints__grpc__Url"] = runnerGrpc,
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
             ["SessionRunner__Root"] = Path.Combine(Path.GetTempPath(), $"fleet-gateway-test-{Guid.NewGuid():N}"),
+            // The tests drive command sessions with operator keys; the command agent is admin-only by default.
+            ["SessionRunner__Command__AllowedRoles__0"] = "operator",
             ["Identity__Secret"] = IdentitySecret,
         });
         Proxy = await Start("ZaiProxy", new(shared)

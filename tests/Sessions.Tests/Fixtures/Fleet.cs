@@ -168,6 +168,9 @@ public sealed class Fleet : IAsyncDisposable
 
     public const string IdentitySecret = "test-identity-secret";
 
+    /// <summary>Runner settings that let operators start command sessions (admins only by default).</summary>
+    public static Dictionary<string, string> OperatorsRunCommands => new() { ["SessionRunner__Command__AllowedRoles__0"] = "operator" };
+
     private static readonly IdentitySigner Signer = new(IdentitySecret);
 
     private static readonly CallerIdentity Admin = new("admin", "admin", CallerRole.Admin);
