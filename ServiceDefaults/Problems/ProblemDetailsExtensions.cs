@@ -11,6 +11,7 @@ public static class ProblemDetailsExtensions
     public static IServiceCollection AddFleetProblemDetails(this IServiceCollection services)
     {
         services.AddExceptionHandler<ClientAbortedHandler>();
+        services.AddExceptionHandler<DatabaseUnavailableHandler>();
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             var problem = context.ProblemDetails;

@@ -63,7 +63,11 @@ public sealed class WebhookTests(PostgresFixture postgres) : BridgeTest(postgres
         var client = strict.Client("alice");
         var port = new Uri(receiver.Url).Port;
         // Literal addresses are refused at submission, with a clear answer.
-        foreach (var literal in (string[])[receiver.Url, $"http://localhost:{port}/hooks/comfy", "http://169.254.169.254/latest/meta-data", "http://[::1]:9/x", "http://10.1.2.3/x"])
+        // Also the other spellings of those: a fully qualified localhost, names under .localhost, IPv4-mapped and
+        // IPv4-compatible IPv6, NAT64 and 6to4 forms of a private address.
+        foreach (var literal in (string[])[receiver.Url, $"http://localhost:{port}/hooks/comfy", "http://169.254.169.254/latest/meta-data", "http://[::1]:9/x", "http://10.1.2.3/x",
+            $"http://localhost.:{port}/x", "http://api.localhost/x", "http://[::ffff:127.0.0.1]/x", "http://[::ffff:169.254.169.254]/x", "http://[::10.0.0.1]/x",
+            "http://[64:ff9b::a9fe:a9fe]/x", "http://[64:ff9b::7f00:1]/x", "http://[64:ff9b:1::c0a8:101]/x", "http://[2002:c0a8:0101::1]/x"])
         {
             using var refused = await client.PostAsJsonAsync("/v1/comfyui/workflow", new { workflow = Workflows.TextToImage(steps: 1), webhookUrl = literal }, ct);
             await Problem.AssertAsync(refused, HttpStatusCode.BadRequest, "validation_failed");

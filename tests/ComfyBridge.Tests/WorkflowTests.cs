@@ -150,8 +150,15 @@ public sealed class WorkflowTests(PostgresFixture postgres) : BridgeTest(postgre
     {
         var ct = TestContext.Current.CancellationToken;
         var client = Bridge.Client("alice");
+        // NUL in a node id, a class_type or an input: PostgreSQL's jsonb would refuse it.
+        var nulId = new JsonObject { ["3\u0000"] = new JsonObject { ["class_type"] = "KSampler", ["inputs"] = new JsonObject() } };
+        var nulClass = Workflows.TextToImage();
+        nulClass["3"]!["class_type"] = "KSam\u0000pler";
+        var nulInput = Workflows.TextToImage();
+        nulInput["3"]!["inputs"]!["note"] = "a\u0000b";
         foreach (var body in (object[])[new { workflow = (object?)null }, new { workflow = "a string" }, new { workflow = new { } },
-            new { workflow = new { nodes = new[] { 1, 2 } } }, new { workflow = Workflows.TextToImage(), webhookUrl = "ftp://example/hook" }])
+            new { workflow = new { nodes = new[] { 1, 2 } } }, new { workflow = Workflows.TextToImage(), webhookUrl = "ftp://example/hook" },
+            new { workflow = nulId }, new { workflow = nulClass }, new { workflow = nulInput }])
         {
             using var refused = await client.PostAsJsonAsync("/v1/comfyui/workflow", body, ct);
             await Problem.AssertAsync(refused, HttpStatusCode.BadRequest, "validation_failed");
@@ -169,6 +176,23 @@ public sealed class WorkflowTests(PostgresFixture postgres) : BridgeTest(postgre
         await Problem.AssertAsync(notAnId, HttpStatusCode.BadRequest, "validation_failed");
         using var unknown = await client.GetAsync($"/v1/comfyui/workflow/{Guid.NewGuid()}", ct);
         await Problem.AssertAsync(unknown, HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task StreamPositionsPastTheEndGiveNothingAndNegativeOnesAre400()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var client = Bridge.Client("alice");
+        var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 1), ct);
+        await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", null, ct);
+
+        Assert.Empty(await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events?since={long.MaxValue}", null, ct));
+        Assert.Empty(await SseClient.ReadAllAsync(client, $"/v1/comfyui/workflow/{id}/events", long.MaxValue.ToString(), ct));
+        foreach (var path in new[] { $"/v1/comfyui/workflow/{id}/events?since=-1", $"/v1/comfyui/stream?workflowId={id}&since=-1" })
+        {
+            using var negative = await client.GetAsync(path, ct);
+            await Problem.AssertAsync(negative, HttpStatusCode.BadRequest, "validation_failed");
+        }
     }
 
     [Fact]

@@ -55,6 +55,18 @@ public sealed class ProblemDetailsTests
         Assert.Equal("bad_request", problem.RootElement.GetProperty("code").GetString());
     }
 
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/xml")]
+    [InlineData("application/x-www-form-urlencoded")]
+    public async Task AJsonEndpointSentAnotherContentTypeIsAnUnsupportedMediaTypeProblem(string contentType)
+    {
+        using var problem = await SendAsync(HttpMethod.Post, "/items", new StringContent("name=x", Encoding.UTF8, contentType));
+
+        Assert.Equal(415, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.Equal("unsupported_media_type", problem.RootElement.GetProperty("code").GetString());
+    }
+
     private static async Task<JsonDocument> SendAsync(HttpMethod method, string path, HttpContent? content = null)
     {
         var ct = TestContext.Current.CancellationToken;
@@ -63,6 +75,8 @@ public sealed class ProblemDetailsTests
             app.MapGet("/boom", string () => throw new InvalidOperationException("Host=db;Password=hunter2"));
             app.MapGet("/busy", string () => throw new ProblemException(409, "session_busy", "Session busy", "The session is paused.", "Resume it first."));
             app.MapPost("/items", (Item item) => TypedResults.Ok(item));
+            app.MapGet("/items", () => TypedResults.Ok());
+            app.MapGet("/items/{id}", (string id) => TypedResults.Ok(id));
         });
         using var client = app.GetTestClient();
         using var response = await client.SendAsync(new HttpRequestMessage(method, path) { Content = content }, ct);

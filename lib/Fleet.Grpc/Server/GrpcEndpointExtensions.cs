@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using AgentFleet.Grpc.Health;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -33,7 +34,9 @@ public static class GrpcEndpointExtensions
         {
             Mapped.Add(endpoints, new object());
             MapService<HealthGrpc.HealthBase>(endpoints);
-            endpoints.MapPost("/{service}/{method}", UnimplementedAsync).WithDisplayName("gRPC unimplemented").Add(b => ((RouteEndpointBuilder)b).Order = int.MaxValue);
+            // Only gRPC content types are accepted, as metadata the matcher reads before it picks: a JSON endpoint
+            // sent another content type then gets its 415 rather than this endpoint's 404.
+            endpoints.MapPost("/{service}/{method}", UnimplementedAsync).WithMetadata(new AcceptsMetadata([GrpcProtocol.ContentType, GrpcProtocol.ContentType + "+proto"])).WithDisplayName("gRPC unimplemented").Add(b => ((RouteEndpointBuilder)b).Order = int.MaxValue);
         }
         return MapService<TService>(endpoints);
     }
@@ -53,14 +56,9 @@ public static class GrpcEndpointExtensions
         return new CompositeConventionBuilder(routes);
     }
 
-    /// <summary>A gRPC request for a method nobody serves; anything else here is an ordinary 404.</summary>
+    /// <summary>A gRPC request for a method nobody serves.</summary>
     private static Task UnimplementedAsync(HttpContext context)
     {
-        if (context.Request.ContentType?.StartsWith(GrpcProtocol.ContentType, StringComparison.OrdinalIgnoreCase) != true)
-        {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
-        }
         context.Response.ContentType = GrpcProtocol.ContentType;
         context.Response.Headers[GrpcProtocol.StatusTrailer] = ((int)StatusCode.Unimplemented).ToString();
         context.Response.Headers[GrpcProtocol.MessageTrailer] = GrpcProtocol.EncodeMessage($"Method {context.Request.Path} is not implemented by this server.");

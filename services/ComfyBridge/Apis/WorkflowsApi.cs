@@ -3,6 +3,7 @@ using AgentFleet.ComfyBridge.Jobs;
 using AgentFleet.ComfyBridge.Model;
 using AgentFleet.ServiceDefaults.Problems;
 using AgentFleet.ServiceDefaults.Security;
+using AgentFleet.ServiceDefaults.Streams;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentFleet.ComfyBridge.Apis;
@@ -75,15 +76,15 @@ public static class WorkflowsApi
 
     public static async Task StreamWorkflowEvents(string id, HttpContext context, [AsParameters] ComfyServices services, long? since, CancellationToken cancellationToken)
     {
+        var after = StreamPosition.After(context.Request, since);
         var job = await FindAsync(id, services, cancellationToken);
-        // Last-Event-ID (a reconnecting EventSource) wins over ?since: it is where this client really is.
-        var after = long.TryParse(context.Request.Headers["Last-Event-ID"], out var lastEventId) ? lastEventId : since ?? 0;
-        await JobEventWire.WriteSseAsync(context.Response, services.Streamer, job.Id, Math.Max(0, after), cancellationToken);
+        await JobEventWire.WriteSseAsync(context.Response, services.Streamer, job.Id, after, cancellationToken);
     }
 
     public static async Task StreamWebSocket(HttpContext context, [AsParameters] ComfyServices services, string? workflowId, long? since, bool? previews,
         CancellationToken cancellationToken)
     {
+        var after = StreamPosition.After(context.Request, since);
         JobRow? job = workflowId is null ? null : await FindAsync(workflowId, services, cancellationToken);
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -96,7 +97,7 @@ public static class WorkflowsApi
         {
             if (job is not null)
             {
-                await services.Streamer.StreamAsync(job.Id, Math.Max(0, since ?? 0), write, () => ValueTask.CompletedTask, ct);
+                await services.Streamer.StreamAsync(job.Id, after, write, () => ValueTask.CompletedTask, ct);
                 return;
             }
             // Everything of the caller's, live, until the client leaves.

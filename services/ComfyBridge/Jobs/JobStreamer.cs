@@ -16,6 +16,7 @@ public sealed class JobStreamer(JobStore store, JobEventHub hub)
         // Subscribed before the history is read, so nothing published in between is missed.
         using var live = hub.Subscribe(jobId, null, allOwners: false);
         var next = after + 1;
+        var seenFinal = false;
         while (true)
         {
             List<JobEvent> page;
@@ -35,11 +36,21 @@ public sealed class JobStreamer(JobStore store, JobEventHub hub)
                 await flush();
             }
             while (page.Count == PageSize);
-            // The end is written with the final status, so a final job whose history is read out has nothing more to
-            // give: a client that resumes after the end (or past it) is done.
-            if (await store.ReadStatusAsync(jobId, cancellationToken) is not { } status || JobStatus.IsFinal(status))
+            // The end is written with the final status, so a final job whose history is read out after the status was
+            // seen final has nothing more to give: a client that resumes after the end (or past it) is done. Seen
+            // final only now, the end may have been committed after that read: one more pass picks it up.
+            if (seenFinal)
             {
                 return;
+            }
+            if (await store.ReadStatusAsync(jobId, cancellationToken) is not { } status)
+            {
+                return;
+            }
+            if (JobStatus.IsFinal(status))
+            {
+                seenFinal = true;
+                continue;
             }
 
             using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

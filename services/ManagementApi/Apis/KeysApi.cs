@@ -29,6 +29,10 @@ public static partial class KeysApi
         {
             throw Invalid($"name is required, at most {MaxNameLength} characters: say who or what the key is for.");
         }
+        if (request.Name.Any(char.IsControl))
+        {
+            throw Invalid("name contains a control character (such as NUL, \\u0000); use printable text.");
+        }
         if (!CallerIdentity.TryParseRole(request.Role, out var role))
         {
             throw Invalid("role must be admin, operator or viewer.");
@@ -55,7 +59,7 @@ public static partial class KeysApi
         RequireAdmin(caller);
         if (!Guid.TryParse(id, out var keyId))
         {
-            throw Invalid($"'{id}' is not a key id (a UUID).");
+            throw Invalid($"'{Bounded.Echo(id)}' is not a key id (a UUID).");
         }
         if (!await keys.RevokeAsync(keyId, cancellationToken))
         {

@@ -4,6 +4,7 @@ using AgentFleet.ManagementApi.Model;
 using AgentFleet.ManagementApi.Services;
 using AgentFleet.ServiceDefaults.Problems;
 using AgentFleet.ServiceDefaults.Security;
+using AgentFleet.ServiceDefaults.Streams;
 using AgentFleet.SessionRunner.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -114,27 +115,28 @@ public static class SessionsApi
         {
             throw Invalid("limit must be 1 to 5000 and since 0 or more.");
         }
-        var events = await services.Events.ReadAsync(view.SessionId, (since ?? 0) + 1, size, cancellationToken);
+        var after = Math.Min(since ?? 0, long.MaxValue - 1);
+        var events = await services.Events.ReadAsync(view.SessionId, after + 1, size, cancellationToken);
         return TypedResults.Ok(new EventPage([.. events.Select(e => EventView.From(e, raw ?? false))], events.Count > 0 ? events[^1].Sequence : since ?? 0));
     }
 
     public static async Task StreamEvents(string id, HttpContext context, [AsParameters] SessionServices services, long? since, CancellationToken cancellationToken)
     {
+        var after = StreamPosition.After(context.Request, since);
         var view = await FindAsync(id, services, cancellationToken);
-        // Last-Event-ID (a reconnecting EventSource) wins over ?since: it is where this client really is.
-        var after = long.TryParse(context.Request.Headers["Last-Event-ID"], out var lastEventId) ? lastEventId : since ?? 0;
         await services.Streams.WriteSseAsync(context.Response, view.SessionId, after, cancellationToken);
     }
 
     public static async Task StreamWebSocket(string id, HttpContext context, [AsParameters] SessionServices services, long? since, CancellationToken cancellationToken)
     {
+        var after = StreamPosition.After(context.Request, since);
         var view = await FindAsync(id, services, cancellationToken);
         if (!context.WebSockets.IsWebSocketRequest)
         {
             throw Invalid("This endpoint speaks WebSocket; connect with a WebSocket client.");
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        await services.Streams.WriteWebSocketAsync(socket, view.SessionId, since ?? 0, cancellationToken);
+        await services.Streams.WriteWebSocketAsync(socket, view.SessionId, after, cancellationToken);
     }
 
     public static async Task GetLog(string id, HttpContext context, [AsParameters] SessionServices services, bool? follow, long? offset, CancellationToken cancellationToken)

@@ -65,8 +65,12 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
                     await sink.FlushAsync();
                 }
                 while (page.Count == PageSize);
-                // A client that already has the end (it resumes after it) gets nothing more.
-                last ??= next > 1 ? (await store.ReadAsync(sessionId, next - 1, 1, cancellationToken)).FirstOrDefault() : null;
+                // A client that already has the end (it resumes after it, or claims a position past it) gets nothing more.
+                if (last is null && next > 1)
+                {
+                    var newest = await store.MaxSequenceAsync(sessionId, cancellationToken);
+                    last = newest == 0 ? null : (await store.ReadAsync(sessionId, Math.Min(next - 1, newest), 1, cancellationToken)).FirstOrDefault();
+                }
                 if (last is not null && SessionEvents.EndsRun(last))
                 {
                     return;

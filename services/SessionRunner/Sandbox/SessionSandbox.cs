@@ -154,7 +154,9 @@ public sealed partial class SessionSandbox
         {
             var uid = _rangeStart + _options.UidRangeSize - 1;
             PrepareDirectory(trial, uid);
-            var start = new ProcessStartInfo(_bubblewrap) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            // In a session of its own, as agents are: what bubblewrap leaves for init to reap is then not in the runner's group.
+            var start = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(_bubblewrap);
             foreach (var argument in BubblewrapArguments.Build(_options, _options.Limits, trial, [], uid, "/usr/bin/id", ["-u"]))
             {
                 start.ArgumentList.Add(argument);
