@@ -33,6 +33,15 @@ public static class ProblemDetailsExtensions
                 problem.Detail = null;
             }
             problem.Status = status;
+            // ASP.NET Core fills in the RFC link for the statuses it knows; the rest get theirs here, never none.
+            problem.Type ??= status switch
+            {
+                StatusCodes.Status402PaymentRequired => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.3",
+                StatusCodes.Status413PayloadTooLarge => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14",
+                StatusCodes.Status429TooManyRequests => "https://www.rfc-editor.org/rfc/rfc6585#section-4",
+                StatusCodes.Status431RequestHeaderFieldsTooLarge => "https://www.rfc-editor.org/rfc/rfc6585#section-5",
+                _ => "about:blank",
+            };
             problem.Extensions.TryAdd("code", ProblemCodes.ForStatus(status));
             problem.Extensions.Remove("exception");
             problem.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;

@@ -12,6 +12,7 @@ public enum KeyFailure
 {
     Invalid,
     Unavailable,
+    TooManyFailures,
 }
 
 /// <summary>
@@ -33,7 +34,13 @@ public sealed class ApiKeyAuthenticationHandler(
         CallerIdentity? identity;
         try
         {
-            identity = await resolver.ResolveAsync(key, Context.RequestAborted);
+            identity = await resolver.ResolveAsync(key, Context.Connection.RemoteIpAddress, Context.RequestAborted);
+        }
+        catch (TooManyFailedKeysException e)
+        {
+            Context.Features.Set(new KeyFailureFeature(KeyFailure.TooManyFailures, e.RetryAfter));
+            metrics.AuthFailed("throttled");
+            return AuthenticateResult.Fail(e);
         }
         catch (KeyServiceUnavailableException e)
         {
@@ -63,4 +70,4 @@ public sealed class ApiKeyAuthenticationHandler(
     }
 }
 
-public sealed record KeyFailureFeature(KeyFailure Failure);
+public sealed record KeyFailureFeature(KeyFailure Failure, TimeSpan? RetryAfter = null);

@@ -7,7 +7,8 @@ namespace AgentFleet.Gateway.Auth;
 
 /// <summary>
 /// Refusals as ProblemDetails: 401 <c>unauthorized</c> with no key, 403 <c>invalid_key</c> for an unknown or revoked
-/// one, 403 <c>insufficient_role</c> for a role below the route's, 503 when the key could not be checked.
+/// one, 403 <c>insufficient_role</c> for a role below the route's, 503 when the key could not be checked, 429 when the
+/// client has sent too many invalid keys.
 /// </summary>
 public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService problems, GatewayMetrics metrics) : IAuthorizationMiddlewareResultHandler
 {
@@ -20,9 +21,12 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
             await _default.HandleAsync(next, context, policy, result);
             return;
         }
-        var failure = context.Features.Get<KeyFailureFeature>()?.Failure;
+        var feature = context.Features.Get<KeyFailureFeature>();
+        var failure = feature?.Failure;
         var (status, code, title, detail) = (result.Challenged, failure) switch
         {
+            (true, KeyFailure.TooManyFailures) => (StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited, "Too many invalid API keys.",
+                "This client sent too many keys that are unknown or revoked; keys from it are not checked until the wait is over."),
             (true, KeyFailure.Unavailable) => (StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable, "The key could not be checked.",
                 "The service that holds the API keys did not answer; try again shortly."),
             (true, KeyFailure.Invalid) => (StatusCodes.Status403Forbidden, ProblemCodes.InvalidKey, "The API key is not valid.",
@@ -43,6 +47,13 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
         if (status == StatusCodes.Status401Unauthorized)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
+        }
+        if (feature?.RetryAfter is { } wait)
+        {
+            var seconds = (int)Math.Ceiling(Math.Max(1, wait.TotalSeconds));
+            context.Response.Headers.RetryAfter = seconds.ToString();
+            await problems.WriteProblemAsync(context, status, code, title, detail, [new("retryAfterSeconds", seconds)]);
+            return;
         }
         await problems.WriteProblemAsync(context, status, code, title, detail);
     }

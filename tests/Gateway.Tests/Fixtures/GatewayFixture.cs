@@ -118,6 +118,8 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["ReverseProxy__Clusters__backend-h2__Destinations__one__Address"] = Backend.H2Url,
             ["ReverseProxy__Clusters__backend-h2__HttpRequest__Version"] = "2",
             ["ReverseProxy__Clusters__down__Destinations__one__Address"] = Url(),
+            // The suite sends invalid keys on purpose from one address; the allowance has a test of its own.
+            ["Gateway__FailedKeyLimit"] = "1000000",
         };
         TestRoute(environment, "test", "backend", maxBody: "-1");
         TestRoute(environment, "small", "backend", maxBody: "1024");
