@@ -12,6 +12,12 @@ public interface IRedisClient : IAsyncDisposable
     /// <summary>Whether the command connection is up now; when it is down, a live subscription misses messages too.</summary>
     bool IsConnected { get; }
 
+    /// <summary>The pub/sub connection broke: subscriptions deliver nothing, and what is published meanwhile is lost to them.</summary>
+    event Action? SubscriptionsLost;
+
+    /// <summary>The pub/sub connection is back and every subscription restored.</summary>
+    event Action? SubscriptionsRestored;
+
     ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default);
 
     /// <summary>SET with optional EX seconds and NX; false when NX found the key already there.</summary>

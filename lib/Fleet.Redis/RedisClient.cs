@@ -22,6 +22,10 @@ public sealed class RedisClient : IRedisClient
 
     public bool IsConnected => _connection.IsConnected;
 
+    public event Action? SubscriptionsLost;
+
+    public event Action? SubscriptionsRestored;
+
     public static async Task<RedisClient> ConnectAsync(RedisOptions options, CancellationToken cancellationToken = default) =>
         new(await RedisConnection.ConnectAsync(options, cancellationToken: cancellationToken));
 
@@ -173,7 +177,13 @@ public sealed class RedisClient : IRedisClient
         await _subscriberGate.WaitAsync(cancellationToken);
         try
         {
-            return _subscriber ??= await RedisSubscriber.ConnectAsync(_connection.Options, cancellationToken);
+            if (_subscriber is null)
+            {
+                _subscriber = await RedisSubscriber.ConnectAsync(_connection.Options, cancellationToken);
+                _subscriber.Lost += () => SubscriptionsLost?.Invoke();
+                _subscriber.Restored += () => SubscriptionsRestored?.Invoke();
+            }
+            return _subscriber;
         }
         finally
         {

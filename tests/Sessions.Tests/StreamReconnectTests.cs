@@ -122,6 +122,52 @@ public sealed class StreamReconnectTests(SessionsFixture infrastructure)
     }
 
     [Fact]
+    public async Task AShortAndThenALongRedisOutageAreBothSaidAndLoseNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var redis = await LocalServer.StartRedisAsync(ct);
+        await using var fleet = await Fleet.StartAsync(infrastructure, ct, redis: redis);
+        // About 12 s of output, 50 lines a second.
+        string[] printer = ["sh", "-c", "i=0; while [ $i -lt 600 ]; do echo line $i; i=$((i+1)); sleep 0.02; done"];
+        var id = await fleet.StartSessionAsync(new { agent = "command", command = printer, task = "print 600 lines" }, ct);
+
+        var received = new List<SseEvent>();
+        var notices = new List<(string Source, DateTime At)>();
+        Task? outage = null;
+        await foreach (var sse in SseClient.ReadAsync(fleet.Http, $"/v1/sessions/{id}/events", null, ct))
+        {
+            if (sse.Id is null)
+            {
+                notices.Add((sse.Json["stream"]!.GetValue<string>(), DateTime.UtcNow));
+                continue;
+            }
+            received.Add(sse);
+            if (received.Count == 30)
+            {
+                // Short: Redis is killed and started again at once, back well within the stream's quiet spell.
+                outage = Task.Run(async () =>
+                {
+                    await redis.KillAsync();
+                    await redis.RestartAsync(ct);
+                    await Task.Delay(TimeSpan.FromSeconds(2), ct);
+                    // Long: down for five seconds while the agent goes on printing.
+                    await redis.KillAsync();
+                    await Task.Delay(TimeSpan.FromSeconds(5), ct);
+                    await redis.RestartAsync(ct);
+                }, ct);
+            }
+        }
+        await outage!;
+
+        Assert.Equal(["polling", "redis", "polling", "redis"], notices.Select(n => n.Source));
+        Assert.True(notices[3].At - notices[2].At > TimeSpan.FromSeconds(4), "the long outage was followed from PostgreSQL throughout");
+        var sequences = received.Select(e => long.Parse(e.Id!)).ToList();
+        Assert.Equal(Enumerable.Range(1, sequences.Count).Select(i => (long)i), sequences);
+        Assert.Equal(600, received.Count(e => e.Name == "agent:message"));
+        Assert.Equal("agent:complete", received[^1].Name);
+    }
+
+    [Fact]
     public async Task ManyClientsWatchingOneSessionEachReceiveEveryEventOnce()
     {
         var ct = TestContext.Current.CancellationToken;

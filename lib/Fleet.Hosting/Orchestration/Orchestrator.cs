@@ -10,8 +10,6 @@ namespace AgentFleet.Hosting.Orchestration;
 public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingContext context, ResourceStateStore states, ProcessLedger ledger, ConsoleLog log)
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan StableRun = TimeSpan.FromSeconds(60);
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ProcessGroup> _running = new(StringComparer.Ordinal);
@@ -74,7 +72,7 @@ public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingConte
                 await MonitorHealthAsync(resource, stopping);
                 return;
             }
-            var consecutiveFailures = 0;
+            var backoff = new RestartBackoff();
             while (!stopping.IsCancellationRequested)
             {
                 states.Update(resource.Name, s => s with { State = States.Starting, Health = HealthStates.Unknown });
@@ -83,13 +81,12 @@ public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingConte
                 {
                     return;
                 }
-                var startedAt = DateTime.UtcNow;
                 states.Update(resource.Name, s => s with { State = States.Running, Pid = group.Pid });
                 using var exited = new CancellationTokenSource();
                 var monitor = MonitorHealthAsync(resource, exited.Token);
                 var exitCode = await group.WaitForExitAsync(CancellationToken.None);
                 await exited.CancelAsync();
-                await monitor;
+                var healthyFor = await monitor;
                 if (stopping.IsCancellationRequested)
                 {
                     // StopAsync is stopping the group; it needs only the exit task, not the Process.
@@ -102,8 +99,7 @@ public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingConte
                 }
                 group.Signal(Signals.SIGKILL);
                 group.Dispose();
-                consecutiveFailures = DateTime.UtcNow - startedAt > StableRun ? 1 : consecutiveFailures + 1;
-                var delay = Backoff(consecutiveFailures);
+                var delay = backoff.Next(healthyFor, Random.Shared.NextDouble());
                 log.System($"{resource.Name} exited with code {exitCode}; restarting in {delay.TotalSeconds:0.#} s");
                 states.Update(resource.Name, s => s with { State = States.Restarting, Health = HealthStates.Unhealthy, Pid = null, Restarts = s.Restarts + 1 });
                 await Task.Delay(delay, stopping);
@@ -162,17 +158,20 @@ public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingConte
         }
     }
 
-    private async Task MonitorHealthAsync(ProcessResource resource, CancellationToken exited)
+    /// <summary>Probes the resource until it exits; returns how long it had been healthy without a break by then.</summary>
+    private async Task<TimeSpan> MonitorHealthAsync(ProcessResource resource, CancellationToken exited)
     {
         var healthyOnce = false;
+        DateTime? healthySince = null;
         while (!exited.IsCancellationRequested)
         {
             var healthy = await ProbeAsync(resource.HealthProbe, exited);
             if (exited.IsCancellationRequested)
             {
-                return;
+                break;
             }
             healthyOnce |= healthy;
+            healthySince = healthy ? healthySince ?? DateTime.UtcNow : null;
             states.Update(resource.Name, s => s with { Health = healthy ? HealthStates.Healthy : healthyOnce ? HealthStates.Unhealthy : HealthStates.Unknown });
             try
             {
@@ -180,9 +179,10 @@ public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingConte
             }
             catch (OperationCanceledException)
             {
-                return;
+                break;
             }
         }
+        return healthySince is { } since ? DateTime.UtcNow - since : TimeSpan.Zero;
     }
 
     private async Task RunSetupAsync(SetupResource resource, CancellationToken stopping)
@@ -236,12 +236,5 @@ public sealed class Orchestrator(IReadOnlyList<Resource> resources, HostingConte
             // Whatever a probe throws (a refused connection, a malformed connection string) means "not healthy".
             return false;
         }
-    }
-
-    /// <summary>1 s, 2 s, 4 s, ... up to 30 s, each with up to 20% jitter so restarts of several resources spread out.</summary>
-    private static TimeSpan Backoff(int failures)
-    {
-        var seconds = Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Max(0, failures - 1)));
-        return TimeSpan.FromSeconds(seconds * (1 + Random.Shared.NextDouble() * 0.2));
     }
 }

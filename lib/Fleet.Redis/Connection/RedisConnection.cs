@@ -41,6 +41,9 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <summary>After a reconnect, once the handshake is done (a subscriber restores its subscriptions here).</summary>
     public event Func<Task>? Reconnected;
 
+    /// <summary>The moment an open connection is found broken, before any attempt to reconnect.</summary>
+    public event Action? Lost;
+
     /// <summary>In subscriber mode every frame after the handshake goes to the push handler.</summary>
     public bool SubscriberMode { get; set; }
 
@@ -289,6 +292,10 @@ public sealed class RedisConnection : IAsyncDisposable
             {
                 _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
+        }
+        if (lost is not null)
+        {
+            Lost?.Invoke();
         }
         for (var attempt = 0; !_disposed.IsCancellationRequested; attempt++)
         {

@@ -28,8 +28,15 @@ public sealed class RedisSubscriber : IAsyncDisposable
         subscriber._connection = await RedisConnection.ConnectAsync(options, subscriber.OnFrame, cancellationToken);
         subscriber._connection.SubscriberMode = true;
         subscriber._connection.Reconnected += subscriber.ResubscribeAsync;
+        subscriber._connection.Lost += () => subscriber.Lost?.Invoke();
         return subscriber;
     }
+
+    /// <summary>The pub/sub connection broke: no subscription delivers until <see cref="Restored"/>.</summary>
+    public event Action? Lost;
+
+    /// <summary>Connected again, every subscription restored.</summary>
+    public event Action? Restored;
 
     /// <summary>Messages on <paramref name="channel"/> go to <paramref name="handler"/>, one at a time, in order.</summary>
     public Task<IAsyncDisposable> SubscribeAsync(string channel, Func<RedisMessage, Task> handler, CancellationToken cancellationToken = default) =>
@@ -83,6 +90,7 @@ public sealed class RedisSubscriber : IAsyncDisposable
         {
             await SendAsync(key.Pattern ? "PSUBSCRIBE" : "SUBSCRIBE", key.Pattern, key.Name, CancellationToken.None);
         }
+        Restored?.Invoke();
     }
 
     /// <summary>Runs on the socket reader: routes, never waits.</summary>

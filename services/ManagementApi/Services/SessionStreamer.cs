@@ -39,6 +39,24 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
     public async Task StreamAsync(Guid sessionId, long after, ISessionStreamSink sink, CancellationToken cancellationToken)
     {
         var live = Channel.CreateBounded<StreamedEvent>(new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+        // The pub/sub connection's drop and return wake the live wait at once, so even an outage shorter than the
+        // quiet spell is said (and its missed events read from PostgreSQL).
+        var subscriberDown = false;
+        CancellationTokenSource? waiting = null;
+        void Wake(bool down)
+        {
+            Volatile.Write(ref subscriberDown, down);
+            try
+            {
+                Volatile.Read(ref waiting)?.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+        Action onLost = () => Wake(true), onRestored = () => Wake(false);
+        redis.SubscriptionsLost += onLost;
+        redis.SubscriptionsRestored += onRestored;
         IAsyncDisposable? subscription = await TrySubscribeAsync(sessionId, live, cancellationToken);
         try
         {
@@ -79,6 +97,12 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
                 // Live: until a gap, a quiet spell, or the end.
                 using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 quiet.CancelAfter(viaRedis ? LiveQuiet : PollInterval);
+                Volatile.Write(ref waiting, quiet);
+                if (viaRedis == Volatile.Read(ref subscriberDown))
+                {
+                    // It changed while history was read: settle that first.
+                    await quiet.CancelAsync();
+                }
                 try
                 {
                     while (viaRedis && await live.Reader.WaitToReadAsync(quiet.Token))
@@ -112,13 +136,15 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
                 {
                 }
                 FillGap:
+                Volatile.Write(ref waiting, null);
 
-                if (viaRedis && !redis.IsConnected)
+                var down = Volatile.Read(ref subscriberDown) || !redis.IsConnected;
+                if (viaRedis && down)
                 {
                     viaRedis = false;
                     await sink.WriteNoticeAsync(new StreamNotice("polling", "Redis is unreachable; following the history instead."));
                 }
-                else if (!viaRedis && redis.IsConnected)
+                else if (!viaRedis && !down)
                 {
                     subscription ??= await TrySubscribeAsync(sessionId, live, cancellationToken);
                     if (subscription is not null)
@@ -131,6 +157,8 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
         }
         finally
         {
+            redis.SubscriptionsLost -= onLost;
+            redis.SubscriptionsRestored -= onRestored;
             if (subscription is not null)
             {
                 await subscription.DisposeAsync();
