@@ -24,6 +24,10 @@ internal static class Extensions
         return File.Exists(claude) ? builder.WithEnvironment("SessionRunner__Claude__Path", claude) : builder;
     }
 
+    /// <summary>Where ZaiProxy spools usage rows while the database is away: <c>.fleet/zai-proxy</c>.</summary>
+    public static IResourceBuilder<ProjectResource> WithZaiProxyDefaults(this IResourceBuilder<ProjectResource> builder, DistributedApplicationBuilder app) =>
+        builder.WithEnvironment("Usage__SpoolDirectory", Path.Combine(app.FleetHome, "zai-proxy"));
+
     /// <summary>Where ComfyBridge keeps the outputs it copies from ComfyUI: <c>.fleet/comfy-outputs</c>.</summary>
     public static IResourceBuilder<ProjectResource> WithComfyBridgeDefaults(this IResourceBuilder<ProjectResource> builder, DistributedApplicationBuilder app) =>
         builder.WithEnvironment("ComfyUI__OutputDirectory", Path.Combine(app.FleetHome, "comfy-outputs"));

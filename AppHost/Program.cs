@@ -23,6 +23,7 @@ var zaiProxy = builder.AddProject<Projects.ZaiProxy>("zai-proxy")
     // Upstream__ApiKey (and Upstream__BaseUrl, ...) from the environment; without a key it answers from its simulated model.
     .WithEnvironmentFromHost("Upstream__")
     .WithEnvironmentFromHost("CLAUDE_")
+    .WithZaiProxyDefaults(builder)
     .WithReference(fleetDb).WaitFor(fleetDb)
     .WithHttpHealthCheck("/health");
 

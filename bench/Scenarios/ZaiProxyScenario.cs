@@ -99,6 +99,7 @@ public sealed class ZaiProxyScenario : IScenario
     {
         environment["ConnectionStrings__fleetdb"] = database;
         environment["SessionKeys__Secret"] = secret;
+        environment["Usage__SpoolDirectory"] = Path.Combine(Path.GetTempPath(), $"fleet-bench-zai-spool-{Guid.NewGuid():N}");
         return BenchServices.StartAsync("ZaiProxy", environment);
     }
 }

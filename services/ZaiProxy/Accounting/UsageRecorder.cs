@@ -4,16 +4,23 @@ using Npgsql;
 
 namespace AgentFleet.ZaiProxy.Accounting;
 
-/// <summary>One priced upstream call, as it lands in <c>usage_records</c>.</summary>
-public sealed record UsageRecord(Guid? SessionId, string KeyId, string Model, long InputTokens, long OutputTokens,
+/// <summary>One priced upstream call, as it lands in <c>usage_records</c>: its id makes a replayed row land once.</summary>
+public sealed record UsageRecord(Guid Id, DateTimeOffset At, Guid? SessionId, string KeyId, string Model, long InputTokens, long OutputTokens,
     long CacheCreationTokens, long CacheReadTokens, decimal CostUsd);
 
 /// <summary>
 /// Writes usage rows off the request path, a batch per round trip, so a reply's last byte is not held up by the
-/// database; rows queued at shutdown are written before the process exits.
+/// database. No row is ever dropped: when the database does not take a batch, it goes to the local
+/// <see cref="UsageSpool"/> (and so does everything after it, and anything that overflows the queue), which is
+/// replayed, idempotently, as soon as the database answers again; rows queued at shutdown are written or spooled
+/// before the process exits, and a spool left by an earlier run is replayed at start.
 /// </summary>
-public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable prices, SessionSpend spend, ProxyMetrics metrics, ILogger<UsageRecorder> logger) : BackgroundService
+public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable prices, SessionSpend spend, UsageSpool spool, ProxyMetrics metrics,
+    ILogger<UsageRecorder> logger) : BackgroundService
 {
+    private static readonly TimeSpan ReplayInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan InsertTimeout = TimeSpan.FromSeconds(10);
+
     private readonly Channel<UsageRecord> _queue = Channel.CreateBounded<UsageRecord>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     /// <summary>Prices the tally and queues its row; returns the cost.</summary>
@@ -26,11 +33,12 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
         }
         var model = usage.Model ?? "unknown";
         metrics.Usage(model, usage.InputTokens, usage.OutputTokens, usage.CacheCreationTokens, usage.CacheReadTokens, cost);
-        var record = new UsageRecord(sessionId, keyId, model, usage.InputTokens, usage.OutputTokens, usage.CacheCreationTokens, usage.CacheReadTokens, cost);
+        var record = new UsageRecord(Guid.NewGuid(), DateTimeOffset.UtcNow, sessionId, keyId, model, usage.InputTokens, usage.OutputTokens,
+            usage.CacheCreationTokens, usage.CacheReadTokens, cost);
         if (!_queue.Writer.TryWrite(record))
         {
-            // Ten thousand rows behind means the database is down; the row is logged rather than blocking the reply.
-            LogDropped(logger, record.SessionId, record.KeyId, record.Model, record.InputTokens, record.OutputTokens, record.CostUsd);
+            // Ten thousand rows behind: straight to disk rather than holding up the reply or losing the row.
+            spool.Append([record]);
         }
         return cost;
     }
@@ -46,6 +54,8 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var replaying = new CancellationTokenSource();
+        var replay = ReplayLoopAsync(replaying.Token);
         var batch = new List<UsageRecord>(256);
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
@@ -53,38 +63,78 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
             {
                 batch.Add(record);
             }
-            for (var attempt = 1; ; attempt++)
+            // Behind rows already on disk, a batch joins them: one replay stores them all.
+            if (spool.HasPending || !await TryInsertAsync(batch))
             {
-                try
-                {
-                    await InsertAsync(batch);
-                    break;
-                }
-                catch (Exception e) when (attempt < 10)
-                {
-                    LogRetry(logger, batch.Count, attempt, e.Message);
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), CancellationToken.None);
-                }
-                catch (Exception)
-                {
-                    // Given up on: the rows go to the log, where an operator can still recover them.
-                    foreach (var record in batch)
-                    {
-                        LogDropped(logger, record.SessionId, record.KeyId, record.Model, record.InputTokens, record.OutputTokens, record.CostUsd);
-                    }
-                    break;
-                }
+                spool.Append(batch);
+                LogSpooled(logger, batch.Count);
             }
             batch.Clear();
         }
+        await replaying.CancelAsync();
+        await replay;
+        // What the last batches spooled, while the database may be back: stored now, or kept for the next start.
+        await ReplayAsync();
     }
 
-    private async Task InsertAsync(List<UsageRecord> batch)
+    private async Task ReplayLoopAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            await ReplayAsync();
+            try
+            {
+                await Task.Delay(ReplayInterval, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Stores what the spool holds, until it is empty or the database fails again (the rest stays on disk).</summary>
+    private async Task ReplayAsync()
+    {
+        while (spool.HasPending)
+        {
+            var records = spool.TakeForReplay();
+            foreach (var chunk in records.Chunk(1000))
+            {
+                if (!await TryInsertAsync(chunk))
+                {
+                    return;
+                }
+            }
+            spool.CompleteReplay();
+            LogReplayed(logger, records.Count);
+        }
+    }
+
+    private async Task<bool> TryInsertAsync(IReadOnlyList<UsageRecord> batch)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(InsertTimeout);
+            await InsertAsync(batch, timeout.Token);
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or InvalidOperationException)
+        {
+            LogInsertFailed(logger, batch.Count, e.Message);
+            return false;
+        }
+    }
+
+    private async Task InsertAsync(IReadOnlyList<UsageRecord> batch, CancellationToken cancellationToken)
     {
         await using var command = database.CreateCommand("""
-            INSERT INTO usage_records (session_id, key_id, model, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd)
-            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::numeric[])
+            INSERT INTO usage_records (record_id, created_at, session_id, key_id, model, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd)
+            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::numeric[])
+            ON CONFLICT (record_id) DO NOTHING
             """);
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.At).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.SessionId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.KeyId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.Model).ToArray() });
@@ -93,12 +143,15 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.CacheCreationTokens).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.CacheReadTokens).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.CostUsd).ToArray() });
-        await command.ExecuteNonQueryAsync();
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    [LoggerMessage(LogLevel.Warning, "Writing {Count} usage rows failed (attempt {Attempt}), retrying: {Reason}")]
-    private static partial void LogRetry(ILogger logger, int count, int attempt, string reason);
+    [LoggerMessage(LogLevel.Warning, "Writing {Count} usage rows failed: {Reason}")]
+    private static partial void LogInsertFailed(ILogger logger, int count, string reason);
 
-    [LoggerMessage(LogLevel.Error, "Usage row not stored: session {SessionId} key {KeyId} model {Model} input {Input} output {Output} cost {Cost}")]
-    private static partial void LogDropped(ILogger logger, Guid? sessionId, string keyId, string model, long input, long output, decimal cost);
+    [LoggerMessage(LogLevel.Warning, "{Count} usage rows spooled to disk until the database answers")]
+    private static partial void LogSpooled(ILogger logger, int count);
+
+    [LoggerMessage(LogLevel.Information, "{Count} spooled usage rows stored")]
+    private static partial void LogReplayed(ILogger logger, int count);
 }

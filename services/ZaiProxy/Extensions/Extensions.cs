@@ -44,6 +44,7 @@ internal static class Extensions
         builder.Services.AddSingleton<PriceTable>();
         builder.Services.AddSingleton<UsageQueries>();
         builder.Services.AddSingleton<SessionSpend>();
+        builder.Services.AddSingleton<UsageSpool>();
         builder.Services.AddSingleton<UsageRecorder>();
         builder.Services.AddHostedService(services => services.GetRequiredService<UsageRecorder>());
         builder.Services.AddSingleton<SimulatedModel>();

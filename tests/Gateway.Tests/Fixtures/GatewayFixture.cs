@@ -69,6 +69,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         {
             ["Kestrel__Endpoints__http__Url"] = Url(),
             ["Upstream__Simulated"] = "true",
+            ["Usage__SpoolDirectory"] = Path.Combine(Path.GetTempPath(), $"fleet-gateway-zai-spool-{Guid.NewGuid():N}"),
             ["Identity__Secret"] = IdentitySecret,
         });
         ComfyUi = await AgentFleet.ComfyBridge.Tests.Fixtures.ComfyUiServer.StartAsync();

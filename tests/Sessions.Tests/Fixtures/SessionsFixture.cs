@@ -35,6 +35,7 @@ public sealed class SessionsFixture : IAsyncLifetime
             ["ConnectionStrings__fleetdb"] = _proxyDatabase,
             ["Upstream__Simulated"] = "true",
             ["SessionKeys__Secret"] = SessionKeySecret,
+            ["Usage__SpoolDirectory"] = Path.Combine(Path.GetTempPath(), $"fleet-sessions-zai-spool-{Guid.NewGuid():N}"),
         }, CancellationToken.None);
     }
 

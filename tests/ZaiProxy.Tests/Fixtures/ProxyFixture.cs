@@ -76,7 +76,13 @@ public sealed class ProxyFixture : IAsyncLifetime
             ["ConnectionStrings__fleetdb"] = DatabaseConnectionString ?? throw new InvalidOperationException("not initialized"),
             ["SessionKeys__Secret"] = Secret,
             ["Identity__Secret"] = IdentitySecret,
+            // A spool of its own, unless the test gives one (to restart a proxy over the spool it left).
+            ["Usage__SpoolDirectory"] = Path.Combine(Path.GetTempPath(), $"fleet-zai-spool-{Guid.NewGuid():N}"),
         };
+        foreach (var (key, value) in settings)
+        {
+            environment[key] = value;
+        }
         return await ServiceProcess.StartAsync(typeof(ProxyFixture).Assembly, "ZaiProxy", environment, cancellationToken);
     }
 
