@@ -35,6 +35,8 @@ var sessionRunner = builder.AddProject<Projects.SessionRunner>("session-runner")
     .WithEnvironment("SessionKeys__Secret", sessionKeySecret)
     .WithEnvironment("Identity__Secret", identitySecret)
     .WithAgentRunnerDefaults(builder)
+    // SessionRunner__Sandbox__Mode, SessionRunner__Command__AllowedRoles__0, ... from the environment.
+    .WithEnvironmentFromHost("SessionRunner__")
     .WithHttpHealthCheck("/health");
 
 var comfyBridge = builder.AddProject<Projects.ComfyBridge>("comfy-bridge")

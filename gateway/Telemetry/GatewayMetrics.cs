@@ -18,7 +18,7 @@ public sealed class GatewayMetrics
     public GatewayMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
-        _authFailures = meter.CreateCounter<long>("gateway.auth.failures", "{request}", "Requests refused by authentication or authorization, by reason (missing, invalid, role, unavailable).");
+        _authFailures = meter.CreateCounter<long>("gateway.auth.failures", "{request}", "Requests refused by authentication or authorization, by reason (missing, invalid, role, unavailable, throttled).");
         _rateLimited = meter.CreateCounter<long>("gateway.rate_limited", "{request}", "Requests refused with 429, by policy.");
         _forwardErrors = meter.CreateCounter<long>("gateway.forward.errors", "{request}", "Forwards that failed, by kind (connect, timeout, body_too_large, aborted).");
         _localDecisions = meter.CreateCounter<long>("gateway.rate_limit.local", "{request}", "Rate-limit decisions taken by the local limiter because Redis was unreachable.");

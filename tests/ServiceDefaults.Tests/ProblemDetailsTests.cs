@@ -55,6 +55,15 @@ public sealed class ProblemDetailsTests
         Assert.Equal("bad_request", problem.RootElement.GetProperty("code").GetString());
     }
 
+    [Fact]
+    public async Task EveryProblemHasAType()
+    {
+        using var limited = await SendAsync(HttpMethod.Get, "/limited");
+        Assert.Equal("https://www.rfc-editor.org/rfc/rfc6585#section-4", limited.RootElement.GetProperty("type").GetString());
+        using var missing = await SendAsync(HttpMethod.Get, "/no/such/thing");
+        Assert.False(string.IsNullOrEmpty(missing.RootElement.GetProperty("type").GetString()));
+    }
+
     [Theory]
     [InlineData("text/plain")]
     [InlineData("application/xml")]
@@ -73,6 +82,7 @@ public sealed class ProblemDetailsTests
         await using var app = await TestApp.StartAsync(app =>
         {
             app.MapGet("/boom", string () => throw new InvalidOperationException("Host=db;Password=hunter2"));
+            app.MapGet("/limited", string () => throw new ProblemException(429, "rate_limited", "Too many requests.", "Slow down."));
             app.MapGet("/busy", string () => throw new ProblemException(409, "session_busy", "Session busy", "The session is paused.", "Resume it first."));
             app.MapPost("/items", (Item item) => TypedResults.Ok(item));
             app.MapGet("/items", () => TypedResults.Ok());

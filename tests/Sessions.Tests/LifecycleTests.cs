@@ -116,6 +116,18 @@ public sealed class LifecycleTests(SessionsFixture infrastructure)
     }
 
     [Fact]
+    public async Task UptimeCountsFromTheStartOfTheApiNotFromTheFirstStatusCall()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var fleet = await Fleet.StartAsync(infrastructure, ct);
+        var started = System.Diagnostics.Process.GetProcessById(fleet.Api.Pid).StartTime.ToUniversalTime();
+        await Task.Delay(TimeSpan.FromSeconds(2), ct);
+        var status = await fleet.Http.GetFromJsonAsyncObject("/v1/status", ct);
+        // The first status call already reports the time since the process began.
+        Assert.True(status["uptimeSeconds"]!.GetValue<double>() >= (DateTime.UtcNow - started).TotalSeconds - 1, status.ToJsonString());
+    }
+
+    [Fact]
     public async Task TheStatusReportsUptimeVersionHostResourcesAndEachServicesHealth()
     {
         var ct = TestContext.Current.CancellationToken;
