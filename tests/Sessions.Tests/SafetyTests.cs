@@ -53,6 +53,21 @@ public sealed class SafetyTests(SessionsFixture infrastructure)
         await fleet.WaitForAsync(next, s => Fleet.StatusOf(s) == "completed", ct);
     }
 
+    [Fact]
+    public async Task AnOverlongLineArrivesInPiecesOfTheLimit()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var fleet = await Fleet.StartAsync(infrastructure, ct, runnerSettings: new() { ["SessionRunner__MaxLineLength"] = "1000" });
+        // 2,500 characters and no newline, then a short line.
+        var id = await fleet.StartSessionAsync(new { agent = "command", command = new[] { "sh", "-c", "head -c 2500 /dev/zero | tr '\\0' a; echo; echo after" }, task = "one long line" }, ct);
+        await fleet.WaitForAsync(id, s => Fleet.StatusOf(s) == "completed", ct);
+
+        var lines = (await fleet.MessagesAsync(id, ct)).Where(e => e["type"]!.GetValue<string>() == "log").Select(e => e["content"]!.GetValue<string>()).ToList();
+        Assert.Equal([1000, 1000, 500], lines.Take(3).Select(l => l.Length));
+        Assert.All(lines.Take(3), l => Assert.Matches("^a+$", l));
+        Assert.Equal("after", lines[^1]);
+    }
+
     [Theory]
     [InlineData("..%2F..%2Fetc")]
     [InlineData("not-a-uuid")]

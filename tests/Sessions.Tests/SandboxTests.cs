@@ -35,6 +35,8 @@ public sealed class SandboxTests(SessionsFixture infrastructure)
             $"cat {neighbourDir}/note.txt >/dev/null 2>&1; echo neighbour-file=$?",
             $"cat {fleet.RunnerRoot}/state/{neighbour}/.session.log >/dev/null 2>&1; echo neighbour-log=$?",
             $"ls {fleet.RunnerRoot}/sessions >/dev/null 2>&1; echo sessions-list=$?",
+            "unshare -U true >/dev/null 2>&1; echo userns=$?",
+            "unshare -Ur true >/dev/null 2>&1; echo userns-root=$?",
             "echo home=$HOME; echo cwd=$(pwd)",
             "for p in /proc/[0-9]*; do echo \"proc=$(tr '\\0' ' ' < $p/cmdline)\"; done",
         ];
@@ -48,7 +50,8 @@ public sealed class SandboxTests(SessionsFixture infrastructure)
         Assert.Equal($"uid={uid}", lines.Single(l => l.StartsWith("uid=")));
         Assert.NotEqual(0, uid);
         Assert.NotEqual(uid, (await fleet.GetSessionAsync(neighbour, ct))["sandbox"]!["uid"]!.GetValue<int>());
-        foreach (var probe in new[] { "repository", "fleet-home", "secrets", "secrets-relative", "neighbour", "neighbour-file", "neighbour-log", "sessions-list" })
+        // Nor can it make a user namespace of its own, to be root over its own mounts.
+        foreach (var probe in new[] { "repository", "fleet-home", "secrets", "secrets-relative", "neighbour", "neighbour-file", "neighbour-log", "sessions-list", "userns", "userns-root" })
         {
             var line = lines.Single(l => l.StartsWith(probe + "="));
             Assert.True(line != $"{probe}=0", $"{line}: the agent reached it\n{string.Join('\n', lines)}");

@@ -29,10 +29,31 @@ public static class ExecutableLocator
     public static string RealPath(string program) =>
         File.ResolveLinkTarget(program, returnFinalTarget: true)?.FullName ?? Path.GetFullPath(program);
 
-    /// <summary>The directory a CLI is installed in: its own folder, or the package above a <c>bin/</c> folder.</summary>
+    /// <summary>
+    /// The directory a CLI is installed in, which its sandbox shows read-only: the npm package holding it (the
+    /// nearest folder with a <c>package.json</c>), else the folder above a <c>bin/</c>, else its own folder. Never
+    /// <c>/</c> or a home directory, which would show far more than the CLI.
+    /// </summary>
     public static string InstallRoot(string realPath)
     {
         var directory = Path.GetDirectoryName(realPath)!;
-        return Path.GetFileName(directory) == "bin" && Path.GetDirectoryName(directory) is { Length: > 1 } package ? package : directory;
+        var candidate = directory;
+        for (var up = directory; up is not null && up.Count(c => c == '/') > 1; up = Path.GetDirectoryName(up))
+        {
+            if (File.Exists(Path.Combine(up, "package.json")))
+            {
+                candidate = up;
+                break;
+            }
+        }
+        if (candidate == directory && Path.GetFileName(directory) == "bin" && Path.GetDirectoryName(directory) is { } above)
+        {
+            candidate = above;
+        }
+        return IsTooBroad(candidate) ? directory : candidate;
     }
+
+    private static bool IsTooBroad(string path) =>
+        path is "/" or "/root" or "/home" || Path.GetDirectoryName(path) == "/home"
+        || path == Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
 }

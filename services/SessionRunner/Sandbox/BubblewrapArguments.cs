@@ -11,11 +11,16 @@ public static class BubblewrapArguments
     public const string Setpriv = "/usr/bin/setpriv";
     public const string Prlimit = "/usr/bin/prlimit";
 
-    public static List<string> Build(SandboxOptions options, SandboxLimits limits, string sessionDirectory, IReadOnlyList<string> readOnlyPaths, int uid, string program, IReadOnlyList<string> arguments)
+    /// <param name="seccompDescriptor">An inherited descriptor holding <see cref="UserNamespaceFilter"/>'s program, if any.</param>
+    public static List<string> Build(SandboxOptions options, SandboxLimits limits, string sessionDirectory, IReadOnlyList<string> readOnlyPaths, int uid,
+        string program, IReadOnlyList<string> arguments, int? seccompDescriptor)
     {
         List<string> args =
         [
-            "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "fleet-session",
+            // Not --die-with-parent: its signal follows the thread that spawned bubblewrap, a pool thread the runtime
+            // retires when idle, which would kill a long agent at random. A runner that dies leaves agents that its
+            // next start kills by uid.
+            "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "fleet-session",
         ];
         foreach (var path in options.SystemPaths)
         {
@@ -67,7 +72,12 @@ public static class BubblewrapArguments
         Parents(sessionDirectory);
         args.AddRange(["--bind", sessionDirectory, sessionDirectory, "--chdir", sessionDirectory]);
 
-        // Only to drop to the session's uid: setpriv clears every capability before the agent runs.
+        // bubblewrap run by root keeps its capabilities inside (these two are all setpriv needs); setpriv clears every
+        // one, bounding set included, before the agent runs, and bubblewrap has set no-new-privileges.
+        if (seccompDescriptor is { } descriptor)
+        {
+            args.AddRange(["--seccomp", descriptor.ToString()]);
+        }
         args.AddRange(["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--"]);
         var id = uid.ToString();
         args.AddRange([Setpriv, "--reuid", id, "--regid", id, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]);

@@ -30,8 +30,10 @@ public sealed class SandboxOptions
         {
             return start;
         }
+        // Blocks of the range's size from 1,000,000 up to about 2^31, clear of system and login uids.
         var hash = BitConverter.ToUInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(root)));
-        return 1_000_000 + (int)(hash % 100_000) * Math.Max(1, UidRangeSize);
+        var blocks = (int.MaxValue - 1_000_000L) / Math.Max(1, UidRangeSize) - 1;
+        return (int)(1_000_000L + hash % blocks * Math.Max(1, UidRangeSize));
     }
 
     /// <summary>

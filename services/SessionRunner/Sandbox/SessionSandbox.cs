@@ -93,6 +93,9 @@ public sealed partial class SessionSandbox
             $"All {_options.UidRangeSize} sandbox uids from {_rangeStart} are held by active sessions; raise SessionRunner:Sandbox:UidRangeSize.");
     }
 
+    /// <summary>Whether <paramref name="uid"/> is one this runner hands out (never root, never outside the range).</summary>
+    public bool InRange(int uid) => uid >= _rangeStart && uid < _rangeStart + _options.UidRangeSize;
+
     /// <summary>The session directory, made only its uid's: 0700 and owned by it.</summary>
     public void PrepareDirectory(string directory, int? uid)
     {
@@ -108,22 +111,40 @@ public sealed partial class SessionSandbox
     public void AdoptDirectory(string directory, int uid)
     {
         PrepareDirectory(directory, uid);
-        foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+        // Never into a symlink: the agent planted its links, and one to / would hand the host over.
+        foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
         {
             PosixFiles.ChangeOwner(entry.FullName, uid, uid);
         }
     }
 
-    /// <summary>The program and arguments that run <paramref name="launch"/> confined, with the session's limits.</summary>
-    public (string Program, List<string> Arguments) Wrap(AgentLaunch launch, string sessionDirectory, int? uid, SandboxLimits limits)
+    /// <summary>
+    /// Starts <paramref name="launch"/> confined, with the session's limits: <paramref name="start"/> gets the program
+    /// and arguments to spawn. The seccomp filter travels in a descriptor only that spawn inherits.
+    /// </summary>
+    public T Start<T>(AgentLaunch launch, string sessionDirectory, int? uid, SandboxLimits limits, Func<string, IReadOnlyList<string>, T> start)
     {
-        if (uid is { } owner)
+        if (uid is not { } owner)
         {
-            EnsureAvailable();
-            return (_bubblewrap!, BubblewrapArguments.Build(_options, limits, sessionDirectory, launch.ReadOnlyPaths, owner, launch.FileName, launch.Arguments));
+            var prlimit = BubblewrapArguments.LimitArguments(limits);
+            return start(prlimit[0], [.. prlimit.Skip(1), launch.FileName, .. launch.Arguments]);
         }
-        var prlimit = BubblewrapArguments.LimitArguments(limits);
-        return (prlimit[0], [.. prlimit.Skip(1), launch.FileName, .. launch.Arguments]);
+        EnsureAvailable();
+        return StartBubblewrap(descriptor => start(_bubblewrap!,
+            BubblewrapArguments.Build(_options, limits, sessionDirectory, launch.ReadOnlyPaths, owner, launch.FileName, launch.Arguments, descriptor)));
+    }
+
+    private static T StartBubblewrap<T>(Func<int?, T> start)
+    {
+        if (!UserNamespaceFilter.Applies)
+        {
+            return start(null);
+        }
+        lock (InheritedMemoryFile.SpawnGate)
+        {
+            using var filter = new InheritedMemoryFile("fleet-seccomp", UserNamespaceFilter.Program());
+            return start(filter.Descriptor);
+        }
     }
 
     /// <summary>Runs <c>id</c> in a sandbox like an agent's, so a host that cannot give one is known before any session.</summary>
@@ -133,6 +154,10 @@ public sealed partial class SessionSandbox
         if (!OperatingSystem.IsLinux())
         {
             return $"The sandbox needs Linux. {fix}";
+        }
+        if (_rangeStart < 1000 || _options.UidRangeSize < 1 || (long)_rangeStart + _options.UidRangeSize > int.MaxValue)
+        {
+            return $"The sandbox uid range ({_rangeStart}, {_options.UidRangeSize} uids) must lie within 1000 to 2147483647: set SessionRunner:Sandbox:UidRangeStart and UidRangeSize.";
         }
         if (_bubblewrap is null)
         {
@@ -155,19 +180,28 @@ public sealed partial class SessionSandbox
             var uid = _rangeStart + _options.UidRangeSize - 1;
             PrepareDirectory(trial, uid);
             // In a session of its own, as agents are: what bubblewrap leaves for init to reap is then not in the runner's group.
+            // The trial also checks that the seccomp filter holds: a new user namespace must be refused.
             var start = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add(_bubblewrap);
-            foreach (var argument in BubblewrapArguments.Build(_options, _options.Limits, trial, [], uid, "/usr/bin/id", ["-u"]))
+            using var process = StartBubblewrap(descriptor =>
             {
-                start.ArgumentList.Add(argument);
-            }
-            using var process = Process.Start(start)!;
+                foreach (var argument in BubblewrapArguments.Build(_options, _options.Limits, trial, [], uid, "/bin/sh",
+                    ["-c", "id -u; unshare -U true 2>/dev/null && echo userns-allowed; true"], descriptor))
+                {
+                    start.ArgumentList.Add(argument);
+                }
+                return Process.Start(start)!;
+            });
             var output = process.StandardOutput.ReadToEnd().Trim();
             var error = process.StandardError.ReadToEnd().Trim();
             process.WaitForExit();
+            if (output.Contains("userns-allowed") && UserNamespaceFilter.Applies)
+            {
+                return $"The seccomp filter did not stop a user namespace inside the trial sandbox. {fix}";
+            }
             return process.ExitCode == 0 && output == uid.ToString()
                 ? null
-                : $"A trial sandbox failed (exit {process.ExitCode}: {error}). User namespaces or mounts may be forbidden here. {fix}";
+                : $"A trial sandbox failed (exit {process.ExitCode}: {error}). Mounts or namespaces may be forbidden here. {fix}";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
         {

@@ -62,13 +62,13 @@ public sealed class AgentProcess : IDisposable
     /// Reads both streams to their end, handing each line to <paramref name="onLine"/> in order per stream, and
     /// copying it to the raw log. Returns the exit code once the agent and every stream are done.
     /// </summary>
-    public async Task<int> PumpAsync(string logPath, Func<string, bool, Task> onLine)
+    public async Task<int> PumpAsync(string logPath, int maxLineLength, Func<string, bool, Task> onLine)
     {
         await using var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite), new UTF8Encoding(false));
         var logGate = new SemaphoreSlim(1, 1);
         async Task ReadAsync(StreamReader reader, bool isStandardError)
         {
-            while (await reader.ReadLineAsync() is { } line)
+            await foreach (var line in BoundedLines.ReadAsync(reader, maxLineLength))
             {
                 await logGate.WaitAsync();
                 try

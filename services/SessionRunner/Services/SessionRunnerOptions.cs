@@ -13,6 +13,9 @@ public sealed class SessionRunnerOptions
     /// <summary>Agents running at once; further sessions wait, first in first out, as <c>queued</c>.</summary>
     public int MaxConcurrent { get; set; } = 4;
 
+    /// <summary>The longest line of agent output taken whole, in characters; a longer one arrives in pieces.</summary>
+    public int MaxLineLength { get; set; } = 8 * 1024 * 1024;
+
     /// <summary>The longest task a session accepts, in characters.</summary>
     public int MaxTaskLength { get; set; } = 100_000;
 

@@ -9,7 +9,7 @@ public sealed partial class SessionSupervisor
     /// <summary>
     /// Recovery at start: every session directory is known again, and each that was active when the runner died
     /// is marked interrupted (with an error event numbered after its last persisted one); an agent it left
-    /// behind is killed, since nobody reads its output any more.
+    /// behind is killed (its process group, and every process of its sandbox uid), since nobody reads its output any more.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -44,6 +44,11 @@ public sealed partial class SessionSupervisor
             if (meta.Pid is { } pid && IsAgentOf(pid, directory))
             {
                 ProcessSignals.Group(pid, ProcessSignals.SIGKILL);
+            }
+            // Whatever of a sandboxed agent outlived the runner runs as its uid, wherever it regrouped.
+            if (meta.Uid is { } uid && sandbox.InRange(uid))
+            {
+                ProcessSignals.User(uid, ProcessSignals.SIGKILL);
             }
             session.RestoreSequence(await store.MaxSequenceAsync(Guid.Parse(meta.SessionId), cancellationToken));
             await session.TransitionAsync(SessionStatus.Interrupted, EventTypes.Error, "The runner restarted while this session was active",

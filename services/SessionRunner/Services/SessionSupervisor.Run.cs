@@ -55,8 +55,9 @@ public sealed partial class SessionSupervisor
             var launch = adapter.BuildLaunch(new AgentLaunchContext(
                 session.Id, resume?.Task ?? meta.Task, meta.Command, meta.Model, session.Directory, resume?.AgentSessionId, keys.Issue(session.Id, meta.BudgetUsd), environment.SearchPath));
             var uid = AdoptIntoSandbox(session);
-            var (program, arguments) = sandbox.Wrap(launch, session.Directory, uid, session.Meta.Limits ?? sandbox.Limits);
-            process = AgentProcess.Start(program, arguments, session.Directory, environment.Build(session, launch.Environment), uid);
+            var agentEnvironment = environment.Build(session, launch.Environment);
+            process = sandbox.Start(launch, session.Directory, uid, session.Meta.Limits ?? sandbox.Limits,
+                (program, arguments) => AgentProcess.Start(program, arguments, session.Directory, agentEnvironment, uid));
         }
         catch (Exception e) when (e is AgentUnavailableException or ArgumentException or Win32Exception or SandboxUnavailableException)
         {
@@ -83,7 +84,7 @@ public sealed partial class SessionSupervisor
         }
 
         AgentEvent? completion = null;
-        var exitCode = await process.PumpAsync(session.LogPath, async (line, isStandardError) =>
+        var exitCode = await process.PumpAsync(session.LogPath, _options.MaxLineLength, async (line, isStandardError) =>
         {
             var parsed = new List<AgentEvent>(2);
             lock (parser)
@@ -151,7 +152,7 @@ public sealed partial class SessionSupervisor
         lock (_uidGate)
         {
             var held = UidsOfActiveSessions(except: session).ToHashSet();
-            if (session.Meta.Uid is { } own && !held.Contains(own))
+            if (session.Meta.Uid is { } own && sandbox.InRange(own) && !held.Contains(own))
             {
                 return own;
             }
