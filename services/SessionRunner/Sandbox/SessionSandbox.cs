@@ -16,7 +16,6 @@ public sealed partial class SessionSandbox
     private readonly SandboxOptions _options;
     private readonly string? _unavailable;
     private readonly string? _bubblewrap;
-
     private readonly int _rangeStart;
 
     public SessionSandbox(IOptions<SandboxOptions> options, IOptions<SessionRunnerOptions> runner, ILogger<SessionSandbox> logger)
@@ -46,7 +45,7 @@ public sealed partial class SessionSandbox
 
     /// <summary>Why agents are refused, or what the mode means.</summary>
     public string Detail => _unavailable ?? (IsBubblewrap
-        ? "Each session runs as its own uid inside bubblewrap (mount, PID and IPC namespaces)."
+        ? "Each session runs as its own uid inside bubblewrap (mount, PID, IPC and UTS namespaces), without capabilities or new user namespaces."
         : "Agents run unconfined as the runner's own user (SessionRunner:Sandbox:Mode=none).");
 
     public SandboxLimits Limits => _options.Limits;
@@ -62,7 +61,7 @@ public sealed partial class SessionSandbox
     /// <summary>The host's PATH without the directories a sandboxed agent cannot see; the system's when none remain.</summary>
     public string VisiblePath(string? hostPath)
     {
-        var directories = (hostPath ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Where(d => !IsBubblewrap || Shows(d, [])).ToList();
+        var directories = (hostPath ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Where(d => Shows(d, [])).ToList();
         return directories.Count > 0 ? string.Join(':', directories) : "/usr/local/bin:/usr/bin:/bin";
     }
 
