@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using AgentFleet.Hosting.Testing;
 using AgentFleet.ServiceDefaults.Security;
 using AgentFleet.Sessions.Tests.Fixtures;
 
@@ -13,7 +14,7 @@ namespace AgentFleet.Sessions.Tests;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class SandboxTests(SessionsFixture infrastructure)
 {
-    private static readonly string Repository = FindRepository();
+    private static readonly string Repository = NpmPackages.RepositoryRoot();
 
     [Fact]
     public async Task ACommandSessionRunsAsItsOwnUidAndSeesNothingButItsDirectory()
@@ -192,14 +193,4 @@ public sealed class SandboxTests(SessionsFixture infrastructure)
 
     private static async Task<List<string>> LogLinesAsync(Fleet fleet, string id, CancellationToken ct) =>
         [.. (await fleet.MessagesAsync(id, ct)).Where(e => e["type"]!.GetValue<string>() == "log").Select(e => e["content"]!.GetValue<string>())];
-
-    private static string FindRepository()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Aspire.sln")))
-        {
-            directory = directory.Parent;
-        }
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found above the test assembly.");
-    }
 }

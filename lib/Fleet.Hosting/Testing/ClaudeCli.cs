@@ -1,19 +1,15 @@
 namespace AgentFleet.Hosting.Testing;
 
-/// <summary>The pinned Claude Code CLI that <c>npm ci --prefix tools/agents</c> installs in the repository.</summary>
+/// <summary>The pinned Claude Code CLI in <c>tools/agents</c>, installed with <c>npm ci</c> the first time a test needs it.</summary>
 public static class ClaudeCli
 {
-    public static string Path
+    private static readonly Lazy<string> Installed = new(() =>
     {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(System.IO.Path.Combine(directory.FullName, "Aspire.sln")))
-            {
-                directory = directory.Parent;
-            }
-            var path = System.IO.Path.Combine(directory?.FullName ?? ".", "tools", "agents", "node_modules", ".bin", "claude");
-            return File.Exists(path) ? path : throw new InvalidOperationException($"Claude Code is not installed at {path}: run `npm ci --prefix tools/agents`.");
-        }
-    }
+        var agents = System.IO.Path.Combine(NpmPackages.RepositoryRoot(), "tools", "agents");
+        NpmPackages.EnsureInstalled(agents);
+        var path = System.IO.Path.Combine(agents, "node_modules", ".bin", "claude");
+        return File.Exists(path) ? path : throw new InvalidOperationException($"Claude Code is not installed at {path} after `npm ci --prefix tools/agents`.");
+    });
+
+    public static string Path => Installed.Value;
 }

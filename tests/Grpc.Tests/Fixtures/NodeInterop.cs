@@ -20,10 +20,7 @@ public sealed class NodeInterop : IAsyncDisposable
 
     public static NodeInterop Start(params string[] arguments)
     {
-        if (!System.IO.Directory.Exists(Path.Combine(Directory, "node_modules", "@grpc", "grpc-js")))
-        {
-            throw new InvalidOperationException($"@grpc/grpc-js is not installed: run `npm ci` in {Directory} (.ci/run does).");
-        }
+        AgentFleet.Hosting.Testing.NpmPackages.EnsureInstalled(Directory);
         var start = new ProcessStartInfo("node") { WorkingDirectory = Directory, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.ArgumentList.Add("interop.js");
         foreach (var argument in arguments)
