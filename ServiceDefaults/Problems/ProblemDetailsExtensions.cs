@@ -26,6 +26,13 @@ public static class ProblemDetailsExtensions
                 {
                     problem.Extensions["suggestion"] = known.Suggestion;
                 }
+                if (known.RetryAfter is { } wait)
+                {
+                    // The exception handler cleared the response's headers; the wait is set again with the body.
+                    var seconds = (int)Math.Ceiling(Math.Max(1, wait.TotalSeconds));
+                    context.HttpContext.Response.Headers.RetryAfter = seconds.ToString();
+                    problem.Extensions["retryAfterSeconds"] = seconds;
+                }
             }
             else if (context.Exception is not null and not BadHttpRequestException)
             {
@@ -70,6 +77,9 @@ public static class ProblemDetailsExtensions
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
+            // A refusal the code meant (a 4xx ProblemException) or a client that left is not an error to log.
+            SuppressDiagnosticsCallback = context => context.Exception is ProblemException { Status: < 500 } or BadHttpRequestException
+                || (context.Exception is OperationCanceledException && context.HttpContext.RequestAborted.IsCancellationRequested),
             StatusCodeSelector = exception => exception switch
             {
                 ProblemException known => known.Status,

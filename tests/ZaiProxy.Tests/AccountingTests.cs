@@ -99,6 +99,27 @@ public sealed class AccountingTests(ProxyFixture fixture)
     }
 
     [Fact]
+    public async Task ChatWithEveryWorkerBusyAndNoRoomToWaitIs429WithRetryAfter()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var proxy = await fixture.StartProxyAsync(new() { ["Upstream__Simulated"] = "true", ["Pool__Size"] = "1", ["Pool__MaxQueue"] = "0" }, ct);
+        var (key, _) = ProxyFixture.NewSessionKey();
+        using var http = For(proxy, key);
+        // The only worker is held for a couple of seconds by the first call.
+        var busy = http.PostAsJsonAsync("/chat", new { prompt = "#sim delay 200\n#sim tokens 10" }, ct);
+        await Task.Delay(500, ct);
+
+        using var refused = await http.PostAsJsonAsync("/chat", new { prompt = "hello" }, ct);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.True(refused.Headers.RetryAfter?.Delta?.TotalSeconds >= 1, refused.Headers.ToString());
+        var problem = await JsonAsync(refused, ct);
+        Assert.Equal("queue_full", problem["code"]!.GetValue<string>());
+        Assert.True(problem["retryAfterSeconds"]!.GetValue<int>() >= 1);
+        using var done = await busy;
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+    }
+
+    [Fact]
     public async Task HealthReportsWorkersQueueAndUptime()
     {
         var ct = TestContext.Current.CancellationToken;

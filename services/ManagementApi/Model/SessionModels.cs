@@ -47,7 +47,7 @@ public sealed record SessionPage(IReadOnlyList<SessionView> Items, int Total, in
 
 public sealed record EventPage(IReadOnlyList<EventView> Events, long NextSince);
 
-/// <summary>The normalized event as clients read it (ARCHITECTURE.md).</summary>
+/// <summary>The normalized event as clients read it (docs/architecture.md).</summary>
 public sealed record EventView(
     Guid Id, Guid SessionId, long Sequence, string Type, string Role, string Content, JsonNode? Metadata, string? Raw, DateTimeOffset CreatedAt)
 {

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace AgentFleet.SessionRunner.Agents;
 
 /// <summary>
-/// One normalized event before it is numbered and persisted (ARCHITECTURE.md, "Normalized event").
+/// One normalized event before it is numbered and persisted (docs/architecture.md, "The normalized event").
 /// <paramref name="Type"/> is one of <see cref="EventTypes"/>; <paramref name="Raw"/> is the agent's original line.
 /// </summary>
 public sealed record AgentEvent(string Type, string Role, string? Content = null, JsonObject? Metadata = null, string? Raw = null);

@@ -51,8 +51,7 @@ public static class ChatApi
             }
             catch (ProxyFailure failure)
             {
-                AnthropicErrors.SetRetryAfter(context.Response, failure.RetryAfter);
-                throw new ProblemException(failure.Status, failure.Code, "The model call did not complete", failure.Message);
+                throw new ProblemException(failure.Status, failure.Code, "The model call did not complete", failure.Message, retryAfter: failure.RetryAfter);
             }
             var reply = JsonNode.Parse(call.Body);
             if (call.Status != 200)
