@@ -53,6 +53,33 @@ public sealed class LimitsTests(SessionsFixture infrastructure)
             response.Dispose();
         }
     }
+
+    [Fact]
+    public async Task AStartWhoseAnswerIsLostNeverLeavesAnAgentRunningUnseen()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // Every start's deadline passes while the runner is still at work on it: the agent may start, the answer is lost.
+        await using var fleet = await Fleet.StartAsync(infrastructure, ct, api: new() { ["Limits__RunnerStartTimeoutSeconds"] = "0.001" });
+        var (response, body) = await fleet.PostJsonAsync("/v1/sessions", Sleeper, ct);
+        Assert.True(response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.ServiceUnavailable, $"{response.StatusCode}: {body}");
+
+        // Whatever the runner runs, the API shows: every active worker is a session someone can see and stop.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        int active, visible;
+        do
+        {
+            await Task.Delay(500, ct);
+            active = (await fleet.Http.GetFromJsonAsyncObject("/v1/status", ct))["workers"]!["active"]!.GetValue<int>();
+            visible = (await fleet.Http.GetFromJsonAsyncObject("/v1/sessions?status=running", ct))["total"]!.GetValue<int>();
+        }
+        while (active != visible && DateTime.UtcNow < deadline);
+        Assert.Equal(visible, active);
+        if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+        {
+            Assert.Equal("service_unavailable", body!["code"]!.GetValue<string>());
+            Assert.Equal(0, active);
+        }
+    }
 }
 
 /// <summary>A claude session with a budget: ZaiProxy refuses its model calls once the budget is spent.</summary>

@@ -61,18 +61,8 @@ public static class SessionsApi
             CallerRole = CallerIdentity.RoleName(services.Caller.Role),
         };
         start.Command.AddRange(request.Command ?? []);
-        SessionInfo info;
-        try
-        {
-            info = await services.Runner.StartSessionAsync(start, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30), CancellationToken: cancellationToken));
-        }
-        catch (RpcException e)
-        {
-            // Nothing started: the row goes, so the list never shows a session that never was.
-            await services.Sessions.DeleteAsync(id, CancellationToken.None);
-            throw RunnerErrors.ToProblem(e);
-        }
-        await services.Sessions.SetStatusAsync(id, info.Status, cancellationToken);
+        var info = await RunnerStart.StartAsync(start, services);
+        await services.Sessions.SetStatusAsync(id, info.Status, CancellationToken.None);
         var links = SessionLinksFor.Session(id);
         return TypedResults.Accepted(links.Self, new SessionCreated(id, info.Status, info.SessionDir, links));
     }

@@ -10,4 +10,7 @@ public sealed class SessionLimits
 
     /// <summary>Sessions queued, running or paused per owner; 0 for no limit.</summary>
     public int MaxActiveSessionsPerOwner { get; set; } = 10;
+
+    /// <summary>How long one attempt to start a session on the runner may take before it is asked again.</summary>
+    public double RunnerStartTimeoutSeconds { get; set; } = 30;
 }
