@@ -96,24 +96,32 @@ public sealed partial class SessionSupervisor
     {
         var removed = 0;
         var cutoff = now - TimeSpan.FromDays(_options.RetentionDays);
-        foreach (var session in _sessions.Values)
+        List<AgentSession> expired = [];
+        lock (_lifecycleGate)
         {
-            var meta = session.Meta;
-            if (SessionStatus.IsTerminal(meta.Status) && (meta.EndedAt ?? meta.CreatedAt) < cutoff && _sessions.TryRemove(session.Id, out _))
+            foreach (var session in _sessions.Values)
             {
-                try
+                var meta = session.Meta;
+                if (SessionStatus.IsTerminal(meta.Status) && (meta.EndedAt ?? meta.CreatedAt) < cutoff && _sessions.TryRemove(session.Id, out _))
                 {
-                    if (Directory.Exists(session.Directory))
-                    {
-                        Directory.Delete(session.Directory, recursive: true);
-                    }
-                    Directory.Delete(session.StateDirectory, recursive: true);
-                    removed++;
+                    expired.Add(session);
                 }
-                catch (IOException e)
+            }
+        }
+        foreach (var session in expired)
+        {
+            try
+            {
+                if (Directory.Exists(session.Directory))
                 {
-                    LogCleanupFailed(logger, session.Id, e.Message);
+                    Directory.Delete(session.Directory, recursive: true);
                 }
+                Directory.Delete(session.StateDirectory, recursive: true);
+                removed++;
+            }
+            catch (IOException e)
+            {
+                LogCleanupFailed(logger, session.Id, e.Message);
             }
         }
         return removed;

@@ -33,6 +33,7 @@ public sealed partial class SessionSupervisor(
     private readonly LinkedList<AgentSession> _waiting = new();
     private readonly Lock _queueGate = new();
     private readonly Lock _uidGate = new();
+    private readonly Lock _lifecycleGate = new();
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private int _running;
     private volatile bool _shuttingDown;
@@ -189,6 +190,16 @@ public sealed partial class SessionSupervisor(
         if (session.LastSequence == 0)
         {
             session.RestoreSequence(await store.MaxSequenceAsync(Guid.Parse(session.Id), CancellationToken.None));
+        }
+        // Claimed under the gate the retention sweep takes: a session being pruned is not resumed, nor one being
+        // resumed pruned (it would run outside this runner's books, its uid counted by nobody).
+        lock (_lifecycleGate)
+        {
+            if (!_sessions.TryGetValue(session.Id, out var current) || !ReferenceEquals(current, session))
+            {
+                throw new RpcException(StatusCode.NotFound, $"Session {session.Id} is past its retention and was removed.");
+            }
+            session.Update(m => m with { Status = SessionStatus.Queued });
         }
         session.StopRequested = false;
         session.PendingResume = (agentSessionId, string.IsNullOrWhiteSpace(followUp) ? "Continue where you left off." : followUp);
