@@ -147,6 +147,12 @@ public sealed class ForwardingTests(GatewayFixture fleet)
         var management = await client.GetFromJsonAsync<JsonObject>("/docs/management-api/openapi.json", ct);
         Assert.True(management!["paths"]!.AsObject().ContainsKey("/v1/sessions"));
         Assert.True(management["paths"]!.AsObject().ContainsKey("/v1/keys"));
+        // Error answers are declared: a client generated from the document knows the ProblemDetails it may get.
+        var create = management["paths"]!["/v1/sessions"]!["post"]!["responses"]!.AsObject();
+        foreach (var status in new[] { "400", "403", "409", "415", "429", "503" })
+        {
+            Assert.True(create[status]?["content"]?["application/problem+json"] is not null, $"{status}: {create.ToJsonString()}");
+        }
         var proxy = await client.GetFromJsonAsync<JsonObject>("/docs/zai-proxy/openapi.json", ct);
         Assert.True(proxy!["paths"]!.AsObject().ContainsKey("/v1/messages"));
         await Problem.AssertAsync(await client.GetAsync("/docs/nothing/openapi.json", ct), HttpStatusCode.NotFound, "not_found");

@@ -12,7 +12,7 @@ public static class OutputsApi
 
     public static IEndpointRouteBuilder MapOutputsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/comfyui").WithTags("ComfyUI outputs");
+        var api = app.MapGroup("/v1/comfyui").WithTags("ComfyUI outputs").ProducesProblems(ProblemResponses.Common);
         api.MapGet("/outputs", ListOutputs).WithName("ListOutputs").WithSummary("Files the caller's workflows produced, newest first");
         // A catch-all, so "a/b" and "/etc/passwd" reach the name check (and get 400) instead of missing the route.
         api.MapGet("/outputs/{**file}", GetOutput).WithName("GetOutput").WithSummary("One output file, streamed with its content type");

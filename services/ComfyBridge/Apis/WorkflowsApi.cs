@@ -12,11 +12,12 @@ public static class WorkflowsApi
 {
     public static IEndpointRouteBuilder MapWorkflowsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/comfyui").WithTags("ComfyUI workflows");
+        var api = app.MapGroup("/v1/comfyui").WithTags("ComfyUI workflows").ProducesProblems(ProblemResponses.Common);
         api.MapPost("/workflow", SubmitWorkflow).WithName("SubmitWorkflow").WithSummary("Run an API-format ComfyUI workflow");
         api.MapGet("/workflow", ListWorkflows).WithName("ListWorkflows").WithSummary("The caller's workflows, newest first (status filter, paging)");
         api.MapGet("/workflow/{id}", GetWorkflow).WithName("GetWorkflow").WithSummary("A workflow's status, progress and outputs");
-        api.MapDelete("/workflow/{id}", CancelWorkflow).WithName("CancelWorkflow").WithSummary("Cancel a queued or running workflow");
+        api.MapDelete("/workflow/{id}", CancelWorkflow).WithName("CancelWorkflow").WithSummary("Cancel a queued or running workflow")
+            .ProducesProblems(StatusCodes.Status409Conflict);
         api.MapGet("/workflow/{id}/events", StreamWorkflowEvents).WithName("StreamWorkflowEvents").WithSummary("Server-Sent Events: numbered progress, history then live");
         api.MapGet("/stream", StreamWebSocket).WithName("WorkflowStream").WithSummary("WebSocket: one workflow's events (workflowId, since, previews), or all of the caller's live");
         return app;

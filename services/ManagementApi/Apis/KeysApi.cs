@@ -14,7 +14,7 @@ public static partial class KeysApi
 
     public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/keys").WithTags("Keys");
+        var api = app.MapGroup("/v1/keys").WithTags("Keys").ProducesProblems(ProblemResponses.Common);
         api.MapPost("/", CreateKey).WithName("CreateKey").WithSummary("Create an API key (admin); the key is shown once");
         api.MapGet("/", ListKeys).WithName("ListKeys").WithSummary("List API keys without their secrets (admin)");
         api.MapGet("/self", WhoAmI).WithName("WhoAmI").WithSummary("The caller's key id, owner and role");

@@ -23,16 +23,18 @@ public static class SessionsApi
 
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/sessions").WithTags("Sessions");
-        api.MapPost("/", CreateSession).WithName("CreateSession").WithSummary("Spawn an agent session");
+        var api = app.MapGroup("/v1/sessions").WithTags("Sessions").ProducesProblems(ProblemResponses.Common);
+        api.MapPost("/", CreateSession).WithName("CreateSession").WithSummary("Spawn an agent session")
+            .ProducesProblems(StatusCodes.Status409Conflict, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests);
         api.MapGet("/", ListSessions).WithName("ListSessions").WithSummary("List sessions, newest first");
         api.MapGet("/{id}", GetSession).WithName("GetSession").WithSummary("A session's status, times, usage and log tail");
         api.MapGet("/{id}/messages", GetMessages).WithName("GetSessionMessages").WithSummary("A session's events after a sequence");
         api.MapGet("/{id}/events", StreamEvents).WithName("StreamSessionEvents").WithSummary("Server-Sent Events: history, then live");
         api.MapGet("/{id}/ws", StreamWebSocket).WithName("SessionWebSocket").WithSummary("WebSocket: history, then live");
         api.MapGet("/{id}/log", GetLog).WithName("GetSessionLog").WithSummary("The agent's raw output; follow=true streams it");
-        api.MapPost("/{id}/pause", PauseSession).WithName("PauseSession").WithSummary("Pause a running session");
-        api.MapPost("/{id}/resume", ResumeSession).WithName("ResumeSession").WithSummary("Resume a paused session, or continue an ended claude session");
+        api.MapPost("/{id}/pause", PauseSession).WithName("PauseSession").WithSummary("Pause a running session").ProducesProblems(StatusCodes.Status409Conflict);
+        api.MapPost("/{id}/resume", ResumeSession).WithName("ResumeSession").WithSummary("Resume a paused session, or continue an ended claude session")
+            .ProducesProblems(StatusCodes.Status409Conflict);
         api.MapDelete("/{id}", StopSession).WithName("StopSession").WithSummary("Stop a session");
         return app;
     }
