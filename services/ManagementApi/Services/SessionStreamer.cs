@@ -55,6 +55,7 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
             }
         }
         Action onLost = () => Wake(true), onRestored = () => Wake(false);
+        bool LiveDown() => Volatile.Read(ref subscriberDown) || !redis.IsConnected;
         redis.SubscriptionsLost += onLost;
         redis.SubscriptionsRestored += onRestored;
         IAsyncDisposable? subscription = await TrySubscribeAsync(sessionId, live, cancellationToken);
@@ -98,9 +99,9 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
                 using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 quiet.CancelAfter(viaRedis ? LiveQuiet : PollInterval);
                 Volatile.Write(ref waiting, quiet);
-                if (viaRedis == Volatile.Read(ref subscriberDown))
+                if (viaRedis == LiveDown())
                 {
-                    // It changed while history was read: settle that first.
+                    // Live updates went or came back while history was read: settle that first.
                     await quiet.CancelAsync();
                 }
                 try
@@ -138,7 +139,7 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
                 FillGap:
                 Volatile.Write(ref waiting, null);
 
-                var down = Volatile.Read(ref subscriberDown) || !redis.IsConnected;
+                var down = LiveDown();
                 if (viaRedis && down)
                 {
                     viaRedis = false;
