@@ -44,6 +44,27 @@ public sealed class SimulatedModelTests(ProxyFixture fixture)
     }
 
     [Fact]
+    public async Task AModelNameWithANulIsRecordedAndHoldsUpNoLaterRow()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (key, sessionId) = ProxyFixture.NewSessionKey();
+        using var http = For(fixture.Simulated, key);
+        var body = Message("hello");
+        body["model"] = "claude\u0000sim";
+        using (var odd = await PostAsync(http, body, ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, odd.StatusCode);
+        }
+        using (var plain = await PostAsync(http, Message("hello again"), ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+        }
+        var rows = await fixture.UsageRowsAsync(sessionId, expected: 2, ct);
+        Assert.Equal(2, rows.Count);
+        Assert.Contains(rows, r => r.Model == "claude\uFFFDsim");
+    }
+
+    [Fact]
     public async Task AHugeTokenCountStopsAtMaxTokens()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -31,7 +31,9 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
         {
             spend.Add(session, cost);
         }
-        var model = usage.Model ?? "unknown";
+        // The model's name comes back from the upstream (the simulated one echoes the caller's): a NUL in it would make
+        // PostgreSQL refuse the row, and every row spooled behind it, for ever.
+        var model = (usage.Model ?? "unknown").Replace('\0', '\uFFFD');
         metrics.Usage(model, usage.InputTokens, usage.OutputTokens, usage.CacheCreationTokens, usage.CacheReadTokens, cost);
         var record = new UsageRecord(Guid.NewGuid(), DateTimeOffset.UtcNow, sessionId, keyId, model, usage.InputTokens, usage.OutputTokens,
             usage.CacheCreationTokens, usage.CacheReadTokens, cost);
@@ -111,12 +113,34 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
         }
     }
 
+    /// <summary>
+    /// Stores the batch; false while the database cannot be reached. A batch it refuses for its data (a value no column
+    /// takes) is stored row by row, and a row refused on its own is logged instead: one bad row must not hold up
+    /// every row behind it on the spool.
+    /// </summary>
     private async Task<bool> TryInsertAsync(IReadOnlyList<UsageRecord> batch)
     {
         try
         {
             using var timeout = new CancellationTokenSource(InsertTimeout);
             await InsertAsync(batch, timeout.Token);
+            return true;
+        }
+        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal))
+        {
+            if (batch.Count == 1)
+            {
+                var record = batch[0];
+                LogRefused(logger, record.SessionId, record.KeyId, record.Model, record.InputTokens, record.OutputTokens, record.CostUsd, e.MessageText);
+                return true;
+            }
+            foreach (var record in batch)
+            {
+                if (!await TryInsertAsync([record]))
+                {
+                    return false;
+                }
+            }
             return true;
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or InvalidOperationException)
@@ -151,6 +175,9 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
 
     [LoggerMessage(LogLevel.Warning, "{Count} usage rows spooled to disk until the database answers")]
     private static partial void LogSpooled(ILogger logger, int count);
+
+    [LoggerMessage(LogLevel.Error, "Usage row refused by the database ({Reason}): session {SessionId} key {KeyId} model {Model} input {Input} output {Output} cost {Cost}")]
+    private static partial void LogRefused(ILogger logger, Guid? sessionId, string keyId, string model, long input, long output, decimal cost, string reason);
 
     [LoggerMessage(LogLevel.Information, "{Count} spooled usage rows stored")]
     private static partial void LogReplayed(ILogger logger, int count);
