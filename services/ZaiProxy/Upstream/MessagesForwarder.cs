@@ -43,6 +43,10 @@ public sealed class MessagesForwarder(WorkerPool pool, UpstreamClient upstream, 
                 await context.Response.Body.FlushAsync(aborted);
                 await using var events = await response.Content.ReadAsStreamAsync(aborted);
                 await SseRelay.RelayAsync(events, context.Response.Body, tally, TimeSpan.FromSeconds(_options.StreamIdleTimeoutSeconds), aborted);
+                if (tally.HasUsage)
+                {
+                    usage.Record(caller.SessionId, caller.KeyId, tally);
+                }
             }
             else
             {
@@ -51,12 +55,13 @@ public sealed class MessagesForwarder(WorkerPool pool, UpstreamClient upstream, 
                 {
                     tally.ObserveMessage(reply);
                 }
+                // Priced before the caller has the reply, so its next call is checked against a spend that includes this one.
+                if (tally.HasUsage)
+                {
+                    usage.Record(caller.SessionId, caller.KeyId, tally);
+                }
                 ReturnHeaders(response, context.Response);
                 await context.Response.Body.WriteAsync(reply, aborted);
-            }
-            if (tally.HasUsage)
-            {
-                usage.Record(caller.SessionId, caller.KeyId, tally);
             }
         }
         catch (ProxyFailure failure)
