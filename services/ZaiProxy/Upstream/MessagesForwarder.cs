@@ -42,11 +42,19 @@ public sealed class MessagesForwarder(WorkerPool pool, UpstreamClient upstream, 
                 context.Response.Headers.CacheControl = "no-cache";
                 await context.Response.Body.FlushAsync(aborted);
                 await using var events = await response.Content.ReadAsStreamAsync(aborted);
-                await SseRelay.RelayAsync(events, context.Response.Body, tally, TimeSpan.FromSeconds(_options.StreamIdleTimeoutSeconds), aborted);
-                if (tally.HasUsage)
+                // Priced before message_stop reaches the caller, as a whole reply is before it is written; a stream that
+                // broke off after its usage still cost what it reported, and is priced at the end.
+                var recorded = false;
+                void RecordOnce()
                 {
-                    usage.Record(caller.SessionId, caller.KeyId, tally);
+                    if (!recorded && tally.HasUsage)
+                    {
+                        recorded = true;
+                        usage.Record(caller.SessionId, caller.KeyId, tally);
+                    }
                 }
+                await SseRelay.RelayAsync(events, context.Response.Body, tally, TimeSpan.FromSeconds(_options.StreamIdleTimeoutSeconds), RecordOnce, aborted);
+                RecordOnce();
             }
             else
             {

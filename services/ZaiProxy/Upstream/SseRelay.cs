@@ -10,8 +10,10 @@ namespace AgentFleet.ZaiProxy.Upstream;
 /// </summary>
 public static class SseRelay
 {
-    public static async Task RelayAsync(Stream upstream, Stream client, UsageTally usage, TimeSpan idleTimeout, CancellationToken aborted)
+    /// <param name="onComplete">Called once the tally has the reply's end, before the events that end it reach the client.</param>
+    public static async Task RelayAsync(Stream upstream, Stream client, UsageTally usage, TimeSpan idleTimeout, Action onComplete, CancellationToken aborted)
     {
+        var completed = false;
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         var pending = new byte[16 * 1024];
         var pendingLength = 0;
@@ -40,6 +42,11 @@ public static class SseRelay
                 var complete = CompleteEventsLength(pending.AsSpan(0, pendingLength), usage);
                 if (complete > 0)
                 {
+                    if (usage.Completed && !completed)
+                    {
+                        completed = true;
+                        onComplete();
+                    }
                     await client.WriteAsync(pending.AsMemory(0, complete), aborted);
                     await client.FlushAsync(aborted);
                     pending.AsSpan(complete, pendingLength - complete).CopyTo(pending);
