@@ -11,7 +11,7 @@ namespace AgentFleet.ServiceDefaults.Problems;
 /// </summary>
 public sealed partial class DatabaseUnavailableHandler(IProblemDetailsService problems, ILogger<DatabaseUnavailableHandler> logger) : IExceptionHandler
 {
-    public const int RetryAfterSeconds = 5;
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
 
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -20,10 +20,9 @@ public sealed partial class DatabaseUnavailableHandler(IProblemDetailsService pr
             return false;
         }
         LogUnavailable(logger, exception.Message);
-        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
         await problems.WriteProblemAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.DatabaseUnavailable,
             "The database is unavailable.", "The service cannot reach its database right now; nothing was changed by this request unless it says otherwise.",
-            [new("retryAfterSeconds", RetryAfterSeconds)]);
+            retryAfter: RetryAfter);
         return true;
     }
 

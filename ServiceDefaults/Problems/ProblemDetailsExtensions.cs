@@ -29,9 +29,7 @@ public static class ProblemDetailsExtensions
                 if (known.RetryAfter is { } wait)
                 {
                     // The exception handler cleared the response's headers; the wait is set again with the body.
-                    var seconds = (int)Math.Ceiling(Math.Max(1, wait.TotalSeconds));
-                    context.HttpContext.Response.Headers.RetryAfter = seconds.ToString();
-                    problem.Extensions["retryAfterSeconds"] = seconds;
+                    SetRetryAfter(context.HttpContext.Response, problem.Extensions, wait);
                 }
             }
             else if (context.Exception is not null and not BadHttpRequestException)
@@ -60,8 +58,9 @@ public static class ProblemDetailsExtensions
     /// Answers with a ProblemDetails and its stable <paramref name="code"/> from code that answers rather than throws
     /// (middleware, a proxy that must not start a response twice).
     /// </summary>
+    /// <param name="retryAfter">When to try again: sent as <c>Retry-After</c> and <c>retryAfterSeconds</c>.</param>
     public static ValueTask WriteProblemAsync(this IProblemDetailsService problems, HttpContext context, int status, string code, string title, string? detail = null,
-        IEnumerable<KeyValuePair<string, object?>>? extensions = null)
+        IEnumerable<KeyValuePair<string, object?>>? extensions = null, TimeSpan? retryAfter = null)
     {
         context.Response.StatusCode = status;
         var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = title, Detail = detail, Extensions = { ["code"] = code } };
@@ -69,7 +68,21 @@ public static class ProblemDetailsExtensions
         {
             problem.Extensions[name] = value;
         }
+        if (retryAfter is { } wait)
+        {
+            SetRetryAfter(context.Response, problem.Extensions, wait);
+        }
         return problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+    }
+
+    /// <summary>A wait in whole seconds, at least one, as <c>Retry-After</c> requires.</summary>
+    public static int RetryAfterSeconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+
+    private static void SetRetryAfter(HttpResponse response, IDictionary<string, object?> extensions, TimeSpan wait)
+    {
+        var seconds = RetryAfterSeconds(wait);
+        response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        extensions["retryAfterSeconds"] = seconds;
     }
 
     /// <summary>Exceptions and bare error status codes (an unmatched route, a 405) become ProblemDetails.</summary>

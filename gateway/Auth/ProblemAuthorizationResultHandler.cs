@@ -48,13 +48,6 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
         }
-        if (feature?.RetryAfter is { } wait)
-        {
-            var seconds = (int)Math.Ceiling(Math.Max(1, wait.TotalSeconds));
-            context.Response.Headers.RetryAfter = seconds.ToString();
-            await problems.WriteProblemAsync(context, status, code, title, detail, [new("retryAfterSeconds", seconds)]);
-            return;
-        }
-        await problems.WriteProblemAsync(context, status, code, title, detail);
+        await problems.WriteProblemAsync(context, status, code, title, detail, retryAfter: feature?.RetryAfter);
     }
 }

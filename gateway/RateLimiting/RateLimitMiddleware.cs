@@ -36,10 +36,8 @@ public sealed class RateLimitMiddleware(RequestDelegate next, GatewayRateLimiter
             return;
         }
         metrics.RateLimited(policy.Name);
-        var seconds = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds));
-        headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         await problems.WriteProblemAsync(context, StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited, "Too many requests.",
-            $"The limit is {policy.PermitLimit} requests per {policy.Window.TotalSeconds:0.#} s; the next one is allowed in {seconds} s.",
-            [new("retryAfterSeconds", seconds)]);
+            $"The limit is {policy.PermitLimit} requests per {policy.Window.TotalSeconds:0.#} s; the next one is allowed in {ProblemDetailsExtensions.RetryAfterSeconds(decision.RetryAfter)} s.",
+            retryAfter: decision.RetryAfter);
     }
 }

@@ -72,12 +72,12 @@ public static class BubblewrapArguments
         Parents(sessionDirectory);
         args.AddRange(["--bind", sessionDirectory, sessionDirectory, "--chdir", sessionDirectory]);
 
-        // bubblewrap run by root keeps its capabilities inside (these two are all setpriv needs); setpriv clears every
-        // one, bounding set included, before the agent runs, and bubblewrap has set no-new-privileges.
         if (seccompDescriptor is { } descriptor)
         {
             args.AddRange(["--seccomp", descriptor.ToString()]);
         }
+        // bubblewrap run by root keeps its capabilities inside (these two are all setpriv needs); setpriv clears every
+        // one, bounding set included, before the agent runs, and bubblewrap has set no-new-privileges.
         args.AddRange(["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--"]);
         var id = uid.ToString();
         args.AddRange([Setpriv, "--reuid", id, "--regid", id, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]);

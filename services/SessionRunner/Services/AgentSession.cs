@@ -83,7 +83,8 @@ public sealed class AgentSession(SessionMeta meta, string directory, string stat
                 Type = agentEvent.Type,
                 Role = agentEvent.Role,
                 Content = WithoutNul(agentEvent.Content),
-                MetadataJson = WithoutNul(agentEvent.Metadata?.ToJsonString()).Replace("\\u0000", "\\uFFFD", StringComparison.Ordinal),
+                // The serializer writes NUL as the escape \u0000, which jsonb refuses just the same.
+                MetadataJson = agentEvent.Metadata?.ToJsonString().Replace("\\u0000", "\\uFFFD", StringComparison.Ordinal) ?? "",
                 Raw = WithoutNul(agentEvent.Raw),
                 CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
             }, cancellationToken);

@@ -1,3 +1,4 @@
+using AgentFleet.ServiceDefaults.Problems;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -48,7 +49,7 @@ public static class AnthropicErrors
     {
         if (retryAfter is { } wait)
         {
-            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString();
+            response.Headers.RetryAfter = ProblemDetailsExtensions.RetryAfterSeconds(wait).ToString();
         }
     }
 
