@@ -13,14 +13,16 @@ public static class ServiceDefaultsExtensions
 {
     /// <summary>
     /// Adds OpenTelemetry (traces, metrics, logs; OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set),
-    /// the Prometheus exporter, the liveness check and ProblemDetails with stable codes.
+    /// the Prometheus exporter, the liveness check, ProblemDetails with stable codes and service discovery.
     /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddFleetProblemDetails();
-        builder.Services.AddHttpClient();
+        // Names such as http://management-api or http://_grpc.session-runner resolve from services__<name>__<endpoint>__0.
+        builder.Services.AddServiceDiscovery();
+        builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());
         return builder;
     }
 

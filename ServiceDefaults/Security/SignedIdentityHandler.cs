@@ -1,12 +1,28 @@
 namespace AgentFleet.ServiceDefaults.Security;
 
 /// <summary>
-/// Signs each outgoing request as <paramref name="identity"/>, as the gateway would: for tests, benchmarks and tools
-/// that call a service directly.
+/// Signs each outgoing request as <c>identity</c>, as the gateway does for its callers: services calling services,
+/// and tests, benchmarks and tools that call a service directly.
 /// </summary>
-public sealed class SignedIdentityHandler(IdentitySigner signer, CallerIdentity identity, HttpMessageHandler? inner = null)
-    : DelegatingHandler(inner ?? new SocketsHttpHandler { UseProxy = false })
+public sealed class SignedIdentityHandler : DelegatingHandler
 {
+    private readonly IdentitySigner _signer;
+    private readonly CallerIdentity _identity;
+
+    /// <summary>For an HttpClient factory pipeline, which sets the inner handler.</summary>
+    public SignedIdentityHandler(IdentitySigner signer, CallerIdentity identity)
+    {
+        _signer = signer;
+        _identity = identity;
+    }
+
+    /// <summary>Over <paramref name="inner"/>, for a client built by hand.</summary>
+    public SignedIdentityHandler(IdentitySigner signer, CallerIdentity identity, HttpMessageHandler inner) : base(inner)
+    {
+        _signer = signer;
+        _identity = identity;
+    }
+
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Sign(request);
@@ -25,6 +41,6 @@ public sealed class SignedIdentityHandler(IdentitySigner signer, CallerIdentity 
         {
             request.Headers.Remove(name);
         }
-        signer.Sign(identity, request.Method.Method, request.RequestUri!.AbsolutePath, (name, value) => request.Headers.TryAddWithoutValidation(name, value));
+        _signer.Sign(_identity, request.Method.Method, request.RequestUri!.AbsolutePath, (name, value) => request.Headers.TryAddWithoutValidation(name, value));
     }
 }

@@ -1,9 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using AgentFleet.Bench.Harness;
-using AgentFleet.Grpc.Client;
-using AgentFleet.Grpc.Server;
 using AgentFleet.Grpc.Tests.Echo;
+using AgentFleet.ServiceDefaults.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -13,7 +14,7 @@ using Microsoft.Extensions.Logging;
 namespace AgentFleet.Bench.Scenarios;
 
 /// <summary>
-/// Unary gRPC calls, our client to our server over HTTP/2 cleartext on loopback, beside the same
+/// Unary gRPC calls, Grpc.Net.Client to Grpc.AspNetCore (as the services serve and call) over HTTP/2 cleartext on loopback, beside the same
 /// echo made as an HTTP/1.1 JSON POST to a minimal API; client and server share this process and machine.
 /// </summary>
 public sealed class GrpcUnaryScenario : IScenario
@@ -22,21 +23,21 @@ public sealed class GrpcUnaryScenario : IScenario
 
     public string Name => "grpc";
 
-    public string Description => "unary gRPC calls/s and latency (lib/Fleet.Grpc) vs HTTP/1.1 JSON to a minimal API";
+    public string Description => "unary gRPC calls/s and latency (Grpc.AspNetCore, Grpc.Net.Client) vs HTTP/1.1 JSON to a minimal API";
 
     public async Task RunAsync(BenchOptions options)
     {
-        await using var grpcServer = await StartAsync(HttpProtocols.Http2, app => app.MapGrpcService<EchoGrpc.EchoBase>());
+        await using var grpcServer = await StartAsync(HttpProtocols.Http2, app => app.MapGrpcService<BenchEchoService>());
         await using var jsonServer = await StartAsync(HttpProtocols.Http1, app => app.MapPost("/echo", (EchoDto request) => request));
-        using var channel = GrpcChannel.Create(new Uri(KestrelAddress.Of(grpcServer)));
-        var grpc = new EchoGrpc.EchoClient(channel);
+        using var channel = GrpcChannel.ForAddress(KestrelAddress.Of(grpcServer));
+        var grpc = new EchoContract.EchoClient(channel);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Concurrency, UseProxy = false })
         {
             BaseAddress = new Uri(KestrelAddress.Of(jsonServer)),
             DefaultRequestVersion = HttpVersion.Version11,
         };
         var request = new EchoRequest { Text = "ping" };
-        Task GrpcCall() => grpc.UnaryAsync(request);
+        Task GrpcCall() => grpc.UnaryAsync(request).ResponseAsync;
         async Task JsonCall()
         {
             using var response = await http.PostAsJsonAsync("/echo", new EchoDto("ping"));
@@ -50,7 +51,7 @@ public sealed class GrpcUnaryScenario : IScenario
         var ours2 = await ClosedLoop.RunAsync(GrpcCall, Concurrency, options.Warmup, options.Duration);
 
         Report.Load("HTTP/1.1 JSON (baseline)", json);
-        Report.Load("gRPC unary (lib/Fleet.Grpc)", ours);
+        Report.Load("gRPC unary (grpc-dotnet)", ours);
         Report.Load("HTTP/1.1 JSON (baseline) #2", json2);
         Report.Load("gRPC unary #2", ours2);
         Report.Ratio("throughput", (ours.PerSecond + ours2.PerSecond) / 2, (json.PerSecond + json2.PerSecond) / 2, "calls/s");
@@ -64,7 +65,6 @@ public sealed class GrpcUnaryScenario : IScenario
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = protocols));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddGrpcServer();
-        builder.Services.AddScoped<EchoGrpc.EchoBase, BenchEchoService>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, BenchJson.Default));
         var app = builder.Build();
         map(app);
@@ -72,9 +72,9 @@ public sealed class GrpcUnaryScenario : IScenario
         return app;
     }
 
-    private sealed class BenchEchoService : EchoGrpc.EchoBase
+    private sealed class BenchEchoService : EchoContract.EchoBase
     {
-        public override Task<EchoReply> UnaryAsync(EchoRequest request, ServerCallContext context) => Task.FromResult(new EchoReply { Text = request.Text });
+        public override Task<EchoReply> Unary(EchoRequest request, ServerCallContext context) => Task.FromResult(new EchoReply { Text = request.Text });
     }
 }
 

@@ -2,8 +2,7 @@ using System.Net;
 using System.Threading.RateLimiting;
 using System.Security.Cryptography;
 using System.Text;
-using AgentFleet.Grpc;
-using AgentFleet.Grpc.Client;
+using Grpc.Core;
 using AgentFleet.ManagementApi.Contracts;
 using AgentFleet.ServiceDefaults.Security;
 using Google.Protobuf;
@@ -98,7 +97,7 @@ public sealed class ApiKeyResolver : IDisposable
         try
         {
             reply = await _keys.VerifyKeyAsync(new VerifyKeyRequest { KeySha256 = ByteString.CopyFrom(hash) },
-                new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(5), CancellationToken: cancellationToken));
+                new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken));
         }
         catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
         {

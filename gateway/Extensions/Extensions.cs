@@ -3,7 +3,7 @@ using AgentFleet.Gateway.Configuration;
 using AgentFleet.Gateway.Forwarding;
 using AgentFleet.Gateway.RateLimiting;
 using AgentFleet.Gateway.Telemetry;
-using AgentFleet.Grpc.Client;
+using AgentFleet.ServiceDefaults.Grpc;
 using AgentFleet.ManagementApi.Contracts;
 using AgentFleet.ServiceDefaults.Data;
 using AgentFleet.ServiceDefaults.Security;
@@ -36,9 +36,7 @@ internal static class Extensions
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddIdentitySigner();
 
-        builder.Services.AddSingleton(services =>
-            new ManagementApiGrpc.ManagementApiClient(GrpcChannel.ForService(services.GetRequiredService<IConfiguration>(), "management-api",
-                new GrpcChannelOptions { WrapHandler = inner => new SignedIdentityHandler(services.GetRequiredService<IdentitySigner>(), CallerIdentity.Service(ResourceName), inner) })));
+        builder.Services.AddServiceGrpcClient<ManagementApiGrpc.ManagementApiClient>("management-api", ResourceName);
         builder.Services.AddSingleton<ApiKeyResolver>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

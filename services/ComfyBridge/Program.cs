@@ -1,7 +1,7 @@
+using AgentFleet.ComfyBridge.Grpc;
 using AgentFleet.ComfyBridge.Apis;
 using AgentFleet.ComfyBridge.Contracts;
 using AgentFleet.ComfyBridge.Extensions;
-using AgentFleet.Grpc.Server;
 using AgentFleet.ServiceDefaults.Security;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,7 +14,8 @@ app.UseCallerIdentity();
 app.UseOutputNameGuard();
 app.UseWebSockets();
 app.MapOpenApi();
-app.MapGrpcService<ComfyBridgeGrpc.ComfyBridgeBase>();
+app.MapGrpcService<ComfyBridgeService>();
+app.MapGrpcHealthChecksService();
 app.MapWorkflowsApi();
 app.MapOutputsApi();
 app.MapBridgeStatusApi();

@@ -1,4 +1,4 @@
-using AgentFleet.Grpc.Server;
+using AgentFleet.ManagementApi.Grpc;
 using AgentFleet.ManagementApi.Apis;
 using AgentFleet.ManagementApi.Contracts;
 using AgentFleet.ManagementApi.Extensions;
@@ -16,7 +16,8 @@ app.MapOpenApi();
 app.MapSessionsApi();
 app.MapStatusApi();
 app.MapKeysApi();
-app.MapGrpcService<ManagementApiGrpc.ManagementApiBase>();
+app.MapGrpcService<ManagementApiService>();
+app.MapGrpcHealthChecksService();
 app.Run();
 
 /// <summary>Visible to functional tests through WebApplicationFactory.</summary>

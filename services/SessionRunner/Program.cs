@@ -1,4 +1,4 @@
-using AgentFleet.Grpc.Server;
+using AgentFleet.SessionRunner.Grpc;
 using AgentFleet.ServiceDefaults.Security;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Extensions;
@@ -10,7 +10,8 @@ builder.AddApplicationServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseCallerIdentity();
-app.MapGrpcService<SessionRunnerGrpc.SessionRunnerBase>();
+app.MapGrpcService<SessionRunnerService>();
+app.MapGrpcHealthChecksService();
 app.Run();
 
 /// <summary>Visible to functional tests through WebApplicationFactory.</summary>

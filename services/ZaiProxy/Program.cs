@@ -1,4 +1,4 @@
-using AgentFleet.Grpc.Server;
+using AgentFleet.ZaiProxy.Grpc;
 using AgentFleet.ServiceDefaults.Security;
 using AgentFleet.ZaiProxy.Apis;
 using AgentFleet.ZaiProxy.Contracts;
@@ -13,7 +13,8 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 // Its HTTP API authenticates callers itself (session keys or the gateway's identity); its gRPC needs a signature.
 app.UseCallerIdentity(grpcOnly: true);
-app.MapGrpcService<ZaiProxyGrpc.ZaiProxyBase>();
+app.MapGrpcService<ZaiProxyService>();
+app.MapGrpcHealthChecksService();
 app.MapOpenApi();
 app.MapMessagesApi();
 app.MapChatApi();

@@ -1,11 +1,11 @@
 using System.Net;
-using AgentFleet.Grpc;
-using AgentFleet.Grpc.Client;
-using AgentFleet.Grpc.Health;
+using Grpc.Core;
 using AgentFleet.Hosting.Orchestration;
 using AgentFleet.ServiceDefaults.Security;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Health.V1;
+using Grpc.Net.Client;
 
 namespace AgentFleet.AppHost.Tests;
 
@@ -53,28 +53,28 @@ public sealed class AppHostLifecycleTests
         foreach (var (name, contractMethod) in GrpcContracts)
         {
             var address = new Uri(healthy.Single(r => r.Name == name).Endpoints["grpc"]);
-            using (var unsigned = GrpcChannel.Create(address))
+            using (var unsigned = GrpcChannel.ForAddress(address))
             {
                 // Health is open to anyone; the contract only to a caller that signs, as the services do.
-                var health = await new HealthGrpc.HealthClient(unsigned).CheckAsync(new HealthCheckRequest(), new CallOptions(CancellationToken: ct));
+                var health = await new Health.HealthClient(unsigned).CheckAsync(new HealthCheckRequest(), new CallOptions(cancellationToken: ct));
                 Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
-                var refused = await Assert.ThrowsAsync<RpcException>(() => unsigned.UnaryAsync(contractMethod, new Empty(), new CallOptions(CancellationToken: ct)));
+                var refused = await Assert.ThrowsAsync<RpcException>(() => CallAsync(unsigned, contractMethod, ct));
                 Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
             }
-            var channel = GrpcChannel.Create(address, new GrpcChannelOptions
+            var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
             {
-                WrapHandler = inner => new SignedIdentityHandler(new IdentitySigner(IdentitySecret), CallerIdentity.Service("test"), inner),
+                HttpHandler = new SignedIdentityHandler(new IdentitySigner(IdentitySecret), CallerIdentity.Service("test"), new SocketsHttpHandler()),
             });
             if (name is "management-api")
             {
                 // Implemented, and an empty request is not a key hash.
-                var invalid = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(contractMethod, new Empty(), new CallOptions(CancellationToken: ct)));
+                var invalid = await Assert.ThrowsAsync<RpcException>(() => CallAsync(channel, contractMethod, ct));
                 Assert.Equal(StatusCode.InvalidArgument, invalid.StatusCode);
             }
             else
             {
                 // Implemented: its answer (a RunnerStatus, a PoolStatus, a BridgeStatus) reads as an Empty with unknown fields.
-                await channel.UnaryAsync(contractMethod, new Empty(), new CallOptions(CancellationToken: ct));
+                await CallAsync(channel, contractMethod, ct);
             }
             channel.Dispose();
         }
@@ -118,13 +118,18 @@ public sealed class AppHostLifecycleTests
     }
 
     /// <summary>Each gRPC service and a method of its contract (the request is empty on the wire either way).</summary>
+    private static readonly Marshaller<Empty> EmptyMarshaller = Marshallers.Create(m => m.ToByteArray(), Empty.Parser.ParseFrom);
+
     private static readonly (string Service, Method<Empty, Empty> Method)[] GrpcContracts =
     [
-        ("session-runner", new(MethodType.Unary, "fleet.sessionrunner.v1.SessionRunner", "GetRunnerStatus", Empty.Parser, Empty.Parser)),
-        ("zai-proxy", new(MethodType.Unary, "fleet.zaiproxy.v1.ZaiProxy", "GetPoolStatus", Empty.Parser, Empty.Parser)),
-        ("comfy-bridge", new(MethodType.Unary, "fleet.comfybridge.v1.ComfyBridge", "GetBridgeStatus", Empty.Parser, Empty.Parser)),
-        ("management-api", new(MethodType.Unary, "fleet.managementapi.v1.ManagementApi", "VerifyKey", Empty.Parser, Empty.Parser)),
+        ("session-runner", new(MethodType.Unary, "fleet.sessionrunner.v1.SessionRunner", "GetRunnerStatus", EmptyMarshaller, EmptyMarshaller)),
+        ("zai-proxy", new(MethodType.Unary, "fleet.zaiproxy.v1.ZaiProxy", "GetPoolStatus", EmptyMarshaller, EmptyMarshaller)),
+        ("comfy-bridge", new(MethodType.Unary, "fleet.comfybridge.v1.ComfyBridge", "GetBridgeStatus", EmptyMarshaller, EmptyMarshaller)),
+        ("management-api", new(MethodType.Unary, "fleet.managementapi.v1.ManagementApi", "VerifyKey", EmptyMarshaller, EmptyMarshaller)),
     ];
+
+    private static Task<Empty> CallAsync(GrpcChannel channel, Method<Empty, Empty> method, CancellationToken ct) =>
+        channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(cancellationToken: ct), new Empty()).ResponseAsync;
 
     private static bool AllHealthy(IReadOnlyList<ResourceState> snapshot) =>
         snapshot.All(r => r.Health == HealthStates.Healthy);

@@ -35,7 +35,7 @@ public sealed class ServersTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(new[] { _first.Url, _second.Url }.Order(), new[] { serverA, serverB }.Order());
 
         using var channel = _bridge.GrpcChannel();
-        var status = await new ComfyBridgeGrpc.ComfyBridgeClient(channel).GetBridgeStatusAsync(new BridgeStatusRequest());
+        var status = await new ComfyBridgeGrpc.ComfyBridgeClient(channel).GetBridgeStatusAsync(new BridgeStatusRequest(), cancellationToken: ct);
         Assert.True(status.Configured);
         Assert.Equal(2, status.ActiveJobs);
         Assert.Equal(2, status.Servers.Count);
@@ -88,7 +88,7 @@ public sealed class UnavailableTests(PostgresFixture postgres)
         Assert.Equal("not configured", (await client.GetFromJsonAsync<JsonObject>("/v1/comfyui/status", ct))!["comfyui"]!.GetValue<string>());
         Assert.Equal("not configured", (await new HttpClient().GetFromJsonAsync<JsonObject>($"{bridge.Process.HttpUrl}/health", ct))!["comfyui"]!.GetValue<string>());
         using var channel = bridge.GrpcChannel();
-        Assert.False((await new ComfyBridgeGrpc.ComfyBridgeClient(channel).GetBridgeStatusAsync(new BridgeStatusRequest())).Configured);
+        Assert.False((await new ComfyBridgeGrpc.ComfyBridgeClient(channel).GetBridgeStatusAsync(new BridgeStatusRequest(), cancellationToken: ct)).Configured);
     }
 
     [Fact]

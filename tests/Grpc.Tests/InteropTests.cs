@@ -1,12 +1,13 @@
 using System.Text.Json;
-using AgentFleet.Grpc.Client;
 using AgentFleet.Grpc.Tests.Echo;
 using AgentFleet.Grpc.Tests.Fixtures;
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace AgentFleet.Grpc.Tests;
 
-/// <summary>Our library against @grpc/grpc-js, an independent implementation, in both directions.</summary>
+/// <summary>Grpc.AspNetCore and Grpc.Net.Client, as the services use them, against @grpc/grpc-js in both directions.</summary>
 public sealed class InteropTests(GrpcServerFixture server) : IClassFixture<GrpcServerFixture>
 {
     [Fact]
@@ -40,28 +41,28 @@ public sealed class InteropTests(GrpcServerFixture server) : IClassFixture<GrpcS
         var ct = TestContext.Current.CancellationToken;
         await using var node = NodeInterop.Start("server");
         var port = int.Parse((await node.WaitForLineAsync(l => l.StartsWith("LISTENING "), TimeSpan.FromSeconds(30)))["LISTENING ".Length..]);
-        using var channel = GrpcChannel.Create(new Uri($"http://127.0.0.1:{port}"));
-        var client = new EchoGrpc.EchoClient(channel);
-        var options = new CallOptions(CancellationToken: ct);
+        var address = new Uri($"http://127.0.0.1:{port}");
+        using var channel = GrpcChannel.ForAddress(address);
+        var client = new EchoContract.EchoClient(channel);
+        var options = new CallOptions(cancellationToken: ct);
 
         var reply = await client.UnaryAsync(new EchoRequest { Text = "héllo from .NET", Payload = ByteString.CopyFrom(new byte[3 * 1024 * 1024]) }, options);
         Assert.Equal("héllo from .NET", reply.Text);
         Assert.Equal(3 * 1024 * 1024, reply.Payload.Length);
 
-        using (var call = channel.ServerStreaming(EchoGrpc.Unary, new EchoRequest { Text = "meta" }, options with { Headers = new Metadata { { "x-echo", "dotnet" } } }))
+        using (var call = client.UnaryAsync(new EchoRequest { Text = "meta" }, options.WithHeaders(new Metadata { { "x-echo", "dotnet" } })))
         {
             Assert.Equal("dotnet", (await call.ResponseHeadersAsync).GetValue("x-echoed"));
-            Assert.True(await call.ResponseStream.MoveNext(ct));
-            Assert.False(await call.ResponseStream.MoveNext(ct));
+            Assert.Equal("meta", (await call.ResponseAsync).Text);
             Assert.Equal("bye dotnet", call.GetTrailers().GetValue("x-trailer"));
         }
 
-        using (var stream = client.ServerStreamCall(new EchoRequest { Text = "s", Repeat = 4 }, options))
+        using (var stream = client.ServerStream(new EchoRequest { Text = "s", Repeat = 4 }, options))
         {
             Assert.Equal([0, 1, 2, 3], await stream.ResponseStream.ReadAllAsync(ct).Select(r => r.Index).ToListAsync(ct));
         }
 
-        using (var upload = client.ClientStreamCall(options))
+        using (var upload = client.ClientStream(options))
         {
             foreach (var text in new[] { "x", "y" })
             {
@@ -71,7 +72,7 @@ public sealed class InteropTests(GrpcServerFixture server) : IClassFixture<GrpcS
             Assert.Equal("x,y", (await upload.ResponseAsync).Text);
         }
 
-        using (var duplex = client.DuplexCall(options))
+        using (var duplex = client.Duplex(options))
         {
             await duplex.RequestStream.WriteAsync(new EchoRequest { Text = "ping" }, ct);
             Assert.True(await duplex.ResponseStream.MoveNext(ct));
@@ -80,17 +81,17 @@ public sealed class InteropTests(GrpcServerFixture server) : IClassFixture<GrpcS
             Assert.False(await duplex.ResponseStream.MoveNext(ct));
         }
 
-        var failure = await Assert.ThrowsAsync<RpcException>(() => client.UnaryAsync(new EchoRequest { FailWithCode = 7, FailMessage = "not yours ✋" }, options));
+        var failure = await Assert.ThrowsAsync<RpcException>(() => client.UnaryAsync(new EchoRequest { FailWithCode = 7, FailMessage = "not yours ✋" }, options).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, failure.StatusCode);
         Assert.Equal("not yours ✋", failure.Status.Detail);
         Assert.Equal("yes", failure.Trailers.GetValue("x-failed"));
 
-        var late = await Assert.ThrowsAsync<RpcException>(() => client.UnaryAsync(new EchoRequest { Text = "slow", DelayMs = 10_000 }, options.WithTimeout(TimeSpan.FromMilliseconds(300))));
+        var late = await Assert.ThrowsAsync<RpcException>(() => client.UnaryAsync(new EchoRequest { Text = "slow", DelayMs = 10_000 }, options.WithDeadline(DateTime.UtcNow.AddMilliseconds(300))).ResponseAsync);
         Assert.Equal(StatusCode.DeadlineExceeded, late.StatusCode);
         await node.WaitForLineAsync(l => l == "CANCELLED slow", TimeSpan.FromSeconds(10));
 
-        var oversized = await Assert.ThrowsAsync<RpcException>(() => new EchoGrpc.EchoClient(GrpcChannel.Create(channel.Address, new GrpcChannelOptions { MaxSendMessageSize = 16 << 20 }))
-            .UnaryAsync(new EchoRequest { Payload = ByteString.CopyFrom(new byte[5 << 20]) }, options));
+        var oversized = await Assert.ThrowsAsync<RpcException>(() => new EchoContract.EchoClient(GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxSendMessageSize = 16 << 20 }))
+            .UnaryAsync(new EchoRequest { Payload = ByteString.CopyFrom(new byte[5 << 20]) }, options).ResponseAsync);
         Assert.Equal(StatusCode.ResourceExhausted, oversized.StatusCode);
     }
 }

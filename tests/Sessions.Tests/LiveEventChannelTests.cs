@@ -48,7 +48,7 @@ public sealed class LiveEventChannelTests
         await using var channelEnds = await ChannelEnds.StartAsync(ct);
         var (runnerClient, publisher, feed) = (channelEnds.Runner, channelEnds.Publisher, channelEnds.Feed);
         var sessionId = Guid.NewGuid().ToString();
-        var channel = SessionRunnerGrpc.EventChannel(sessionId);
+        var channel = SessionEventChannel.For(sessionId);
         var watchers = Enumerable.Range(0, 3).Select(_ => (Received: new ConcurrentQueue<StreamedEvent>(), Done: new TaskCompletionSource())).ToList();
         var subscriptions = new List<IAsyncDisposable>();
         foreach (var (received, done) in watchers)

@@ -1,5 +1,4 @@
-using AgentFleet.Grpc.Client;
-using AgentFleet.Grpc;
+using Grpc.Core;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.Sessions.Tests.Fixtures;
 
@@ -47,7 +46,7 @@ public sealed class RunnerWatchTests(SessionsFixture infrastructure)
 
     private static async Task<List<SessionEvent>> WatchAsync(SessionRunnerGrpc.SessionRunnerClient runner, string id, long from, CancellationToken ct)
     {
-        using var call = runner.WatchSession(new WatchSessionRequest { SessionId = id, FromSequence = from }, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60), CancellationToken: ct));
+        using var call = runner.WatchSession(new WatchSessionRequest { SessionId = id, FromSequence = from }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: ct));
         var events = new List<SessionEvent>();
         await foreach (var sessionEvent in call.ResponseStream.ReadAllAsync(ct))
         {

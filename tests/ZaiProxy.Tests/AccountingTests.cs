@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using AgentFleet.Grpc.Client;
+using Grpc.Core;
 using AgentFleet.ZaiProxy.Contracts;
 using AgentFleet.ZaiProxy.Tests.Fixtures;
 using static AgentFleet.ZaiProxy.Tests.Fixtures.ProxyClient;
@@ -45,13 +45,13 @@ public sealed class AccountingTests(ProxyFixture fixture)
         });
 
         using var channel = fixture.RelayedChannel();
-        var summary = await new ZaiProxyGrpc.ZaiProxyClient(channel).GetUsageAsync(new UsageQuery { SessionId = sessionId.ToString() }, new CallOptions(CancellationToken: ct));
+        var summary = await new ZaiProxyGrpc.ZaiProxyClient(channel).GetUsageAsync(new UsageQuery { SessionId = sessionId.ToString() }, new CallOptions(cancellationToken: ct));
         Assert.Equal(2, summary.Calls);
         Assert.Equal(input, summary.InputTokens);
         Assert.Equal(output, summary.OutputTokens);
         Assert.Equal((double)rows.Sum(r => r.Cost), summary.CostUsd, 8);
         Assert.Equal("claude-sonnet-4-5", Assert.Single(summary.ByModel).Model);
-        var none = await new ZaiProxyGrpc.ZaiProxyClient(channel).GetUsageAsync(new UsageQuery { SessionId = Guid.NewGuid().ToString() }, new CallOptions(CancellationToken: ct));
+        var none = await new ZaiProxyGrpc.ZaiProxyClient(channel).GetUsageAsync(new UsageQuery { SessionId = Guid.NewGuid().ToString() }, new CallOptions(cancellationToken: ct));
         Assert.Equal(0, none.Calls);
     }
 

@@ -1,3 +1,4 @@
+using AgentFleet.ServiceDefaults.Grpc;
 using AgentFleet.ComfyBridge.ComfyUi;
 using AgentFleet.ComfyBridge.Contracts;
 using AgentFleet.ComfyBridge.Grpc;
@@ -7,7 +8,6 @@ using AgentFleet.ComfyBridge.Outputs;
 using AgentFleet.ComfyBridge.Services;
 using AgentFleet.ComfyBridge.Telemetry;
 using AgentFleet.ComfyBridge.Webhooks;
-using AgentFleet.Grpc.Server;
 using AgentFleet.ServiceDefaults.Data;
 using AgentFleet.ServiceDefaults.Health;
 using AgentFleet.ServiceDefaults.Security;
@@ -20,8 +20,7 @@ internal static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddGrpcServer();
-        builder.Services.AddScoped<ComfyBridgeGrpc.ComfyBridgeBase, ComfyBridgeService>();
+        builder.Services.AddGrpcServer(ComfyBridgeGrpc.Descriptor.FullName);
         builder.AddNpgsqlDataSource("fleetdb");
         // Registered before the services that read the tables, so they start once the migrations are applied.
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);

@@ -1,5 +1,4 @@
-using AgentFleet.Grpc;
-using AgentFleet.Grpc.Client;
+using Grpc.Core;
 using AgentFleet.ManagementApi.Model;
 using AgentFleet.ManagementApi.Services;
 using AgentFleet.ServiceDefaults.Problems;
@@ -89,7 +88,7 @@ public static class SessionsApi
         try
         {
             var info = await services.Runner.GetSessionAsync(new SessionRef { SessionId = view.SessionId.ToString() },
-                new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(5), CancellationToken: cancellationToken));
+                new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken));
             return TypedResults.Ok(view with { LogTail = [.. info.LogTail], Sandbox = info.Sandbox is { } sandbox ? SandboxView.From(sandbox) : null });
         }
         catch (RpcException)
@@ -135,7 +134,7 @@ public static class SessionsApi
     {
         var view = await FindAsync(id, services, cancellationToken);
         using var call = services.Runner.ReadLog(new ReadLogRequest { SessionId = view.SessionId.ToString(), Follow = follow ?? false, Offset = offset ?? 0 },
-            new CallOptions(CancellationToken: cancellationToken));
+            new CallOptions(cancellationToken: cancellationToken));
         var started = false;
         try
         {
@@ -161,13 +160,13 @@ public static class SessionsApi
     }
 
     public static Task<Ok<SessionView>> PauseSession(string id, [AsParameters] SessionServices services, CancellationToken cancellationToken) =>
-        ControlAsync(id, services, (runner, sessionId, options) => runner.PauseSessionAsync(new SessionRef { SessionId = sessionId }, options), cancellationToken);
+        ControlAsync(id, services, (runner, sessionId, options) => runner.PauseSessionAsync(new SessionRef { SessionId = sessionId }, options).ResponseAsync, cancellationToken);
 
     public static Task<Ok<SessionView>> ResumeSession(string id, [AsParameters] SessionServices services, [FromBody] ResumeRequest? body, CancellationToken cancellationToken) =>
-        ControlAsync(id, services, (runner, sessionId, options) => runner.ResumeSessionAsync(new ResumeSessionRequest { SessionId = sessionId, Task = body?.Task ?? "" }, options), cancellationToken);
+        ControlAsync(id, services, (runner, sessionId, options) => runner.ResumeSessionAsync(new ResumeSessionRequest { SessionId = sessionId, Task = body?.Task ?? "" }, options).ResponseAsync, cancellationToken);
 
     public static Task<Ok<SessionView>> StopSession(string id, [AsParameters] SessionServices services, CancellationToken cancellationToken) =>
-        ControlAsync(id, services, (runner, sessionId, options) => runner.StopSessionAsync(new SessionRef { SessionId = sessionId }, options), cancellationToken);
+        ControlAsync(id, services, (runner, sessionId, options) => runner.StopSessionAsync(new SessionRef { SessionId = sessionId }, options).ResponseAsync, cancellationToken);
 
     private static async Task<Ok<SessionView>> ControlAsync(string id, SessionServices services,
         Func<SessionRunnerGrpc.SessionRunnerClient, string, CallOptions, Task<SessionInfo>> call, CancellationToken cancellationToken)
@@ -175,7 +174,7 @@ public static class SessionsApi
         services.Caller.Require(CallerRole.Operator);
         var view = await FindAsync(id, services, cancellationToken);
         var info = await RunnerErrors.CallAsync(() => call(services.Runner, view.SessionId.ToString(),
-            new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30), CancellationToken: cancellationToken)));
+            new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken)));
         await services.Sessions.SetStatusAsync(view.SessionId, info.Status, cancellationToken);
         return TypedResults.Ok(view with { Status = info.Status });
     }

@@ -1,6 +1,5 @@
 using System.Reflection;
-using AgentFleet.Grpc;
-using AgentFleet.Grpc.Client;
+using Grpc.Core;
 using AgentFleet.ManagementApi.Services;
 using AgentFleet.SessionRunner.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -49,7 +48,7 @@ public static class StatusApi
     {
         try
         {
-            var status = await runner.GetRunnerStatusAsync(new RunnerStatusRequest(), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(3), CancellationToken: cancellationToken));
+            var status = await runner.GetRunnerStatusAsync(new RunnerStatusRequest(), new CallOptions(deadline: DateTime.UtcNow.AddSeconds(3), cancellationToken: cancellationToken));
             return (new WorkersInfo(status.Active, status.MaxConcurrent, status.Queued, status.RunnerId, null),
                 new SandboxStatus(status.SandboxMode, status.SandboxAvailable, status.SandboxDetail));
         }

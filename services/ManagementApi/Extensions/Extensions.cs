@@ -1,6 +1,5 @@
+using AgentFleet.ServiceDefaults.Grpc;
 using AgentFleet.ComfyBridge.Contracts;
-using AgentFleet.Grpc.Client;
-using AgentFleet.Grpc.Server;
 using AgentFleet.ManagementApi.Contracts;
 using AgentFleet.ManagementApi.Grpc;
 using AgentFleet.ManagementApi.Infrastructure;
@@ -25,19 +24,13 @@ internal static class Extensions
         builder.Services.AddHttpClient();
         builder.Services.AddOpenApi();
         builder.Services.AddIdentitySigner();
-        builder.Services.AddGrpcServer();
-        builder.Services.AddScoped<ManagementApiGrpc.ManagementApiBase, ManagementApiService>();
+        builder.Services.AddGrpcServer(ManagementApiGrpc.Descriptor.FullName);
+        builder.Services.AddServiceGrpcClient<SessionRunnerGrpc.SessionRunnerClient>("session-runner", ResourceName);
+        builder.Services.AddServiceGrpcClient<ComfyBridgeGrpc.ComfyBridgeClient>("comfy-bridge", ResourceName);
         builder.Services.AddSingleton(services =>
-            new SessionRunnerGrpc.SessionRunnerClient(GrpcChannel.ForService(services.GetRequiredService<IConfiguration>(), "session-runner",
-                new GrpcChannelOptions { WrapHandler = inner => new SignedIdentityHandler(services.GetRequiredService<IdentitySigner>(), CallerIdentity.Service(ResourceName), inner) })));
-        builder.Services.AddSingleton(services =>
-        {
-            var configuration = services.GetRequiredService<IConfiguration>();
             // Optional: without ComfyBridge's address, /v1/status says so instead of failing.
-            return new ComfyStatusReader(configuration["services:comfy-bridge:grpc:0"] is null ? null
-                : new ComfyBridgeGrpc.ComfyBridgeClient(GrpcChannel.ForService(configuration, "comfy-bridge",
-                    new GrpcChannelOptions { WrapHandler = inner => new SignedIdentityHandler(services.GetRequiredService<IdentitySigner>(), CallerIdentity.Service(ResourceName), inner) })));
-        });
+            new ComfyStatusReader(services.GetRequiredService<IConfiguration>()["services:comfy-bridge:grpc:0"] is null ? null
+                : services.GetRequiredService<ComfyBridgeGrpc.ComfyBridgeClient>()));
         builder.Services.Configure<SessionLimits>(builder.Configuration.GetSection(SessionLimits.Section));
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<SessionEventFeed>();

@@ -24,7 +24,7 @@ public sealed class SessionEventFeed(IRedisClient redis)
             if (!_topics.TryGetValue(sessionId, out var topic))
             {
                 var created = new Topic();
-                created.Subscription = await redis.SubscribeAsync(SessionRunnerGrpc.EventChannel(sessionId), message =>
+                created.Subscription = await redis.SubscribeAsync(SessionEventChannel.For(sessionId), message =>
                 {
                     created.Publish(SessionEventBatch.Parser.ParseFrom(message.Payload).Events);
                     return Task.CompletedTask;

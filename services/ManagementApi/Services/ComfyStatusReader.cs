@@ -1,6 +1,5 @@
 using AgentFleet.ComfyBridge.Contracts;
-using AgentFleet.Grpc;
-using AgentFleet.Grpc.Client;
+using Grpc.Core;
 
 namespace AgentFleet.ManagementApi.Services;
 
@@ -22,7 +21,7 @@ public sealed class ComfyStatusReader(ComfyBridgeGrpc.ComfyBridgeClient? client)
         }
         try
         {
-            var status = await client.GetBridgeStatusAsync(new BridgeStatusRequest(), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(5), CancellationToken: cancellationToken));
+            var status = await client.GetBridgeStatusAsync(new BridgeStatusRequest(), new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken));
             var servers = status.Servers.Select(s => new ComfyServerInfo(s.Url, s.Reachable, s.QueueRunning, s.QueuePending,
                 [.. s.Gpus.Select(g => new ComfyGpuInfo(g.Name, g.Type, g.VramTotalBytes, g.VramFreeBytes))], s.Error.Length > 0 ? s.Error : null)).ToList();
             return new ComfyInfo(status.Summary, status.ActiveJobs, servers, null);

@@ -1,4 +1,4 @@
-using AgentFleet.Grpc;
+using Grpc.Core;
 using AgentFleet.ServiceDefaults.Problems;
 
 namespace AgentFleet.ManagementApi.Services;

@@ -1,5 +1,4 @@
-using AgentFleet.Grpc;
-using AgentFleet.Grpc.Client;
+using Grpc.Core;
 using AgentFleet.ManagementApi.Model;
 using AgentFleet.ServiceDefaults.Problems;
 using AgentFleet.SessionRunner.Contracts;
@@ -26,7 +25,7 @@ public static partial class RunnerStart
             try
             {
                 // A caller that leaves does not cut the start short: its outcome must be known either way.
-                return await services.Runner.StartSessionAsync(start, new CallOptions(Deadline: DateTime.UtcNow + timeout));
+                return await services.Runner.StartSessionAsync(start, new CallOptions(deadline: DateTime.UtcNow + timeout));
             }
             catch (RpcException e) when (IsRefusal(e.StatusCode))
             {
@@ -59,7 +58,7 @@ public static partial class RunnerStart
         try
         {
             var stopped = await services.Runner.StopSessionAsync(new SessionRef { SessionId = id.ToString() },
-                new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(30)));
+                new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)));
             await services.Sessions.SetStatusAsync(id, stopped.Status, CancellationToken.None);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)

@@ -1,5 +1,5 @@
+using AgentFleet.ServiceDefaults.Grpc;
 using AgentFleet.ServiceDefaults.Security;
-using AgentFleet.Grpc.Server;
 using AgentFleet.SessionRunner.Agents;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Grpc;
@@ -16,8 +16,7 @@ internal static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddGrpcServer();
-        builder.Services.AddScoped<SessionRunnerGrpc.SessionRunnerBase, SessionRunnerService>();
+        builder.Services.AddGrpcServer(SessionRunnerGrpc.Descriptor.FullName);
         builder.AddNpgsqlDataSource("fleetdb");
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
         builder.AddRedisClient("redis");

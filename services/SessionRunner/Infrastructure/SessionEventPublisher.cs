@@ -15,6 +15,6 @@ public sealed class SessionEventPublisher(IRedisClient redis)
     {
         var batch = new SessionEventBatch();
         batch.Events.AddRange(events.OrderBy(e => e.Sequence));
-        return redis.PublishAsync(SessionRunnerGrpc.EventChannel(sessionId), batch.ToByteArray(), cancellationToken);
+        return redis.PublishAsync(SessionEventChannel.For(sessionId), batch.ToByteArray(), cancellationToken);
     }
 }

@@ -1,4 +1,4 @@
-using AgentFleet.Grpc;
+using Grpc.Core;
 using AgentFleet.SessionRunner.Contracts;
 
 namespace AgentFleet.SessionRunner.Services;
@@ -54,5 +54,5 @@ public static class SessionRequestRules
         }
     }
 
-    private static RpcException Invalid(string message) => new(StatusCode.InvalidArgument, message);
+    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
 }

@@ -1,6 +1,6 @@
 using AgentFleet.ServiceDefaults.Security;
 using System.Collections.Concurrent;
-using AgentFleet.Grpc;
+using Grpc.Core;
 using AgentFleet.SessionRunner.Agents;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Infrastructure;
@@ -70,7 +70,7 @@ public sealed partial class SessionSupervisor(
             // A retried start (its reply was lost) gets the session it made; anything else is a clash.
             return existing.Meta.Agent == request.Agent && existing.Meta.Task == request.Task
                 ? existing.ToInfo()
-                : throw new RpcException(StatusCode.AlreadyExists, $"Session {id} already exists.");
+                : throw new RpcException(new Status(StatusCode.AlreadyExists, $"Session {id} already exists."));
         }
         var directory = Path.Combine(SessionsDirectory, id);
         // Checked now, not at launch, so a missing CLI or an empty command is the caller's error, not a failed session.
@@ -88,7 +88,7 @@ public sealed partial class SessionSupervisor(
         }
         catch (AgentUnavailableException e)
         {
-            throw new RpcException(StatusCode.FailedPrecondition, e.Message);
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
         }
 
         var meta = new SessionMeta
@@ -114,12 +114,12 @@ public sealed partial class SessionSupervisor(
             }
             catch (SandboxUnavailableException e)
             {
-                throw new RpcException(StatusCode.ResourceExhausted, e.Message);
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
             }
             session = new AgentSession(meta, directory, Path.Combine(StateDirectory, id), 0, writer);
             if (!_sessions.TryAdd(id, session))
             {
-                throw new RpcException(StatusCode.AlreadyExists, $"Session {id} already exists.");
+                throw new RpcException(new Status(StatusCode.AlreadyExists, $"Session {id} already exists."));
             }
         }
         CreateStateDirectory(session.StateDirectory);
@@ -156,7 +156,7 @@ public sealed partial class SessionSupervisor(
         var session = Find(sessionId);
         if (session.Meta.Status != SessionStatus.Running || session.Process is not { } process)
         {
-            throw new RpcException(StatusCode.FailedPrecondition, $"Only a running session can be paused; this one is {session.Meta.Status}.");
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Only a running session can be paused; this one is {session.Meta.Status}."));
         }
         process.Signal(ProcessSignals.SIGSTOP);
         session.Timeout?.Pause();
@@ -179,12 +179,12 @@ public sealed partial class SessionSupervisor(
         if (status is not (SessionStatus.Interrupted or SessionStatus.Completed or SessionStatus.Failed or SessionStatus.Stopped)
             || adapter is not { CanResume: true } || session.Meta.AgentSessionId is not { } agentSessionId)
         {
-            throw new RpcException(StatusCode.FailedPrecondition, status switch
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, status switch
             {
                 SessionStatus.Running or SessionStatus.Queued => $"The session is already {status}.",
                 _ when adapter is not { CanResume: true } => $"A {session.Meta.Agent} session cannot be continued once it ended.",
                 _ => "The agent never reported a session id to continue from.",
-            });
+            }));
         }
         // After a runner restart the counter is cold: numbering continues from what is persisted.
         if (session.LastSequence == 0)
@@ -197,7 +197,7 @@ public sealed partial class SessionSupervisor(
         {
             if (!_sessions.TryGetValue(session.Id, out var current) || !ReferenceEquals(current, session))
             {
-                throw new RpcException(StatusCode.NotFound, $"Session {session.Id} is past its retention and was removed.");
+                throw new RpcException(new Status(StatusCode.NotFound, $"Session {session.Id} is past its retention and was removed."));
             }
             session.Update(m => m with { Status = SessionStatus.Queued });
         }
@@ -213,7 +213,7 @@ public sealed partial class SessionSupervisor(
     public AgentSession Find(string sessionId) =>
         _sessions.TryGetValue(ParseId(sessionId), out var session)
             ? session
-            : throw new RpcException(StatusCode.NotFound, $"Session {sessionId} is not on this runner.");
+            : throw new RpcException(new Status(StatusCode.NotFound, $"Session {sessionId} is not on this runner."));
 
     public RunnerStatus GetStatus()
     {
@@ -295,7 +295,7 @@ public sealed partial class SessionSupervisor(
     private static string ParseId(string sessionId) =>
         Guid.TryParse(sessionId, out var id) ? id.ToString() : throw Invalid($"'{sessionId}' is not a session id (a UUID).");
 
-    private static RpcException Invalid(string message) => new(StatusCode.InvalidArgument, message);
+    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
 
     private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

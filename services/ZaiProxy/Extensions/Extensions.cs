@@ -1,4 +1,4 @@
-using AgentFleet.Grpc.Server;
+using AgentFleet.ServiceDefaults.Grpc;
 using AgentFleet.ServiceDefaults.Data;
 using AgentFleet.ServiceDefaults.Health;
 using AgentFleet.ServiceDefaults.Security;
@@ -21,8 +21,7 @@ internal static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddGrpcServer();
-        builder.Services.AddScoped<ZaiProxyGrpc.ZaiProxyBase, ZaiProxyService>();
+        builder.Services.AddGrpcServer(ZaiProxyGrpc.Descriptor.FullName);
         builder.AddNpgsqlDataSource("fleetdb");
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
 

@@ -1,5 +1,4 @@
-using AgentFleet.Grpc;
-using AgentFleet.Grpc.Server;
+using Grpc.Core;
 using AgentFleet.ZaiProxy.Accounting;
 using AgentFleet.ZaiProxy.Contracts;
 using AgentFleet.ZaiProxy.Pool;
@@ -9,7 +8,7 @@ namespace AgentFleet.ZaiProxy.Grpc;
 /// <summary>Serves zai_proxy.proto: the pool's state and usage totals for ManagementApi and operators.</summary>
 internal sealed class ZaiProxyService(WorkerPool pool, PoolHealth health, UsageQueries usage) : ZaiProxyGrpc.ZaiProxyBase
 {
-    public override Task<PoolStatus> GetPoolStatusAsync(PoolStatusRequest request, ServerCallContext context) =>
+    public override Task<PoolStatus> GetPoolStatus(PoolStatusRequest request, ServerCallContext context) =>
         Task.FromResult(new PoolStatus
         {
             WorkersSize = pool.Size,
@@ -19,11 +18,11 @@ internal sealed class ZaiProxyService(WorkerPool pool, PoolHealth health, UsageQ
             UptimeSeconds = health.UptimeSeconds,
         });
 
-    public override Task<UsageSummary> GetUsageAsync(UsageQuery request, ServerCallContext context)
+    public override Task<UsageSummary> GetUsage(UsageQuery request, ServerCallContext context)
     {
         if (request.SessionId is { Length: > 0 } id && !Guid.TryParse(id, out _))
         {
-            throw new RpcException(StatusCode.InvalidArgument, "session_id must be a UUID.");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "session_id must be a UUID."));
         }
         return usage.SummarizeAsync(request, context.CancellationToken);
     }

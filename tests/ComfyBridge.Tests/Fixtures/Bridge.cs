@@ -1,7 +1,8 @@
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
-using AgentFleet.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using AgentFleet.Hosting.Orchestration;
 using AgentFleet.Hosting.Testing;
 using AgentFleet.ServiceDefaults.Security;
@@ -79,7 +80,7 @@ public sealed class Bridge : IAsyncDisposable
     public HttpClient Client(string owner = "alice", CallerRole role = CallerRole.Operator)
     {
         var identity = new CallerIdentity($"key-{owner}", owner, role);
-        var client = new HttpClient(new SignedIdentityHandler(new IdentitySigner(IdentitySecret), identity)) { BaseAddress = new Uri(Process.HttpUrl), Timeout = TimeSpan.FromSeconds(60) };
+        var client = new HttpClient(new SignedIdentityHandler(new IdentitySigner(IdentitySecret), identity, new SocketsHttpHandler())) { BaseAddress = new Uri(Process.HttpUrl), Timeout = TimeSpan.FromSeconds(60) };
         _clients.Add(client);
         return client;
     }
@@ -93,9 +94,9 @@ public sealed class Bridge : IAsyncDisposable
         return socket;
     }
 
-    public GrpcChannel GrpcChannel() => AgentFleet.Grpc.Client.GrpcChannel.Create(new Uri(GrpcUrl), new GrpcChannelOptions
+    public GrpcChannel GrpcChannel() => global::Grpc.Net.Client.GrpcChannel.ForAddress(GrpcUrl, new GrpcChannelOptions
     {
-        WrapHandler = inner => new SignedIdentityHandler(new IdentitySigner(IdentitySecret), CallerIdentity.Service("management-api"), inner),
+        HttpHandler = new SignedIdentityHandler(new IdentitySigner(IdentitySecret), CallerIdentity.Service("management-api"), new SocketsHttpHandler()),
     });
 
     /// <summary>Submits a workflow as <paramref name="client"/>'s owner and returns its id.</summary>

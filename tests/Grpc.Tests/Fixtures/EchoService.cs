@@ -1,12 +1,12 @@
-using AgentFleet.Grpc.Server;
 using AgentFleet.Grpc.Tests.Echo;
+using Grpc.Core;
 
 namespace AgentFleet.Grpc.Tests.Fixtures;
 
 /// <summary>Echoes, repeats, waits, fails or throws as the request asks; tells the test what it observed.</summary>
-public sealed class EchoService(ServerObservations observations) : EchoGrpc.EchoBase
+public sealed class EchoService(ServerObservations observations) : EchoContract.EchoBase
 {
-    public override async Task<EchoReply> UnaryAsync(EchoRequest request, ServerCallContext context)
+    public override async Task<EchoReply> Unary(EchoRequest request, ServerCallContext context)
     {
         await BehaveAsync(request, context);
         if (context.RequestHeaders.GetValue("x-echo") is { } echo)
@@ -14,14 +14,11 @@ public sealed class EchoService(ServerObservations observations) : EchoGrpc.Echo
             await context.WriteResponseHeadersAsync(new Metadata { { "x-echoed", echo } });
             context.ResponseTrailers.Add("x-trailer", "bye " + echo);
         }
-        if (context.RequestHeaders.GetBytes("x-raw-bin") is { } raw)
-        {
-            context.ResponseTrailers.Add("x-raw-bin", raw);
-        }
-        return Reply(request, 0);
+        // "deadline" asks when the call's deadline is, as the server sees it.
+        return request.Text == "deadline" ? new EchoReply { Text = context.Deadline.ToString("O") } : Reply(request, 0);
     }
 
-    public override async Task ServerStreamAsync(EchoRequest request, IAsyncStreamWriter<EchoReply> responses, ServerCallContext context)
+    public override async Task ServerStream(EchoRequest request, IServerStreamWriter<EchoReply> responses, ServerCallContext context)
     {
         for (var i = 0; i < Math.Max(1, request.Repeat); i++)
         {
@@ -30,7 +27,7 @@ public sealed class EchoService(ServerObservations observations) : EchoGrpc.Echo
         }
     }
 
-    public override async Task<EchoReply> ClientStreamAsync(IAsyncStreamReader<EchoRequest> requests, ServerCallContext context)
+    public override async Task<EchoReply> ClientStream(IAsyncStreamReader<EchoRequest> requests, ServerCallContext context)
     {
         var texts = new List<string>();
         await foreach (var request in requests.ReadAllAsync(context.CancellationToken))
@@ -40,7 +37,7 @@ public sealed class EchoService(ServerObservations observations) : EchoGrpc.Echo
         return new EchoReply { Text = string.Join(",", texts), Index = texts.Count };
     }
 
-    public override async Task DuplexAsync(IAsyncStreamReader<EchoRequest> requests, IAsyncStreamWriter<EchoReply> responses, ServerCallContext context)
+    public override async Task Duplex(IAsyncStreamReader<EchoRequest> requests, IServerStreamWriter<EchoReply> responses, ServerCallContext context)
     {
         var index = 0;
         await foreach (var request in requests.ReadAllAsync(context.CancellationToken))

@@ -1,17 +1,18 @@
-using AgentFleet.Grpc.Client;
-using AgentFleet.Grpc.Server;
 using AgentFleet.Grpc.Tests.Echo;
+using AgentFleet.ServiceDefaults.Grpc;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
 namespace AgentFleet.Grpc.Tests.Fixtures;
 
-/// <summary>The Echo service on real Kestrel, HTTP/2 cleartext on a free loopback port.</summary>
+/// <summary>The Echo service as the fleet's services serve theirs: Grpc.AspNetCore on Kestrel, HTTP/2 cleartext, with health.</summary>
 public sealed class GrpcServerFixture : IAsyncLifetime
 {
     private WebApplication? _app;
@@ -22,21 +23,21 @@ public sealed class GrpcServerFixture : IAsyncLifetime
 
     public GrpcChannel Channel { get; private set; } = null!;
 
-    public EchoGrpc.EchoClient Client => new(Channel);
-
     public async ValueTask InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
         builder.Logging.ClearProviders();
-        builder.Services.AddGrpcServer(o => o.HealthWatchInterval = TimeSpan.FromMilliseconds(100));
+        builder.Services.AddGrpcServer(EchoContract.Descriptor.FullName);
+        // What every service has (ServiceDefaults' liveness check): health answers from the checks there are.
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy());
         builder.Services.AddSingleton(Observations);
-        builder.Services.AddScoped<EchoGrpc.EchoBase, EchoService>();
         _app = builder.Build();
-        _app.MapGrpcService<EchoGrpc.EchoBase>();
+        _app.MapGrpcService<EchoService>();
+        _app.MapGrpcHealthChecksService();
         await _app.StartAsync();
         Address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        Channel = GrpcChannel.Create(Address);
+        Channel = GrpcChannel.ForAddress(Address);
     }
 
     public async ValueTask DisposeAsync()

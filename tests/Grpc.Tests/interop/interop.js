@@ -8,7 +8,7 @@ const loader = require('@grpc/proto-loader');
 
 const load = (file) => grpc.loadPackageDefinition(loader.loadSync(file, { keepCase: false, longs: Number, defaults: true }));
 const echoProto = load(path.join(__dirname, '..', 'Protos', 'echo.proto')).fleet.test.v1;
-const healthProto = load(path.join(__dirname, '..', '..', '..', 'lib', 'Fleet.Grpc', 'Protos', 'health.proto')).grpc.health.v1;
+const healthProto = load(path.join(__dirname, 'health.proto')).grpc.health.v1;
 
 const errorOf = (e) => ({ code: e.code, details: e.details, failed: e.metadata ? (e.metadata.get('x-failed')[0] || null) : null });
 

@@ -3,7 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentFleet.Hosting.Orchestration;
 using System.Net.WebSockets;
-using AgentFleet.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using AgentFleet.Hosting.Testing;
 using AgentFleet.ServiceDefaults.Security;
 
@@ -87,7 +88,7 @@ public sealed class Fleet : IAsyncDisposable
         }
         fleet.Api = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "ManagementApi", apiEnvironment, cancellationToken);
         // As the gateway would forward them: signed, as the admin.
-        fleet.Http = new HttpClient(new SignedIdentityHandler(Signer, Admin)) { BaseAddress = new Uri(apiHttp), Timeout = TimeSpan.FromSeconds(60) };
+        fleet.Http = new HttpClient(new SignedIdentityHandler(Signer, Admin, new SocketsHttpHandler())) { BaseAddress = new Uri(apiHttp), Timeout = TimeSpan.FromSeconds(60) };
         return fleet;
     }
 
@@ -156,11 +157,11 @@ public sealed class Fleet : IAsyncDisposable
 
     /// <summary>A client of ManagementApi signed as <paramref name="caller"/>, as the gateway would sign for that caller's key.</summary>
     public HttpClient ClientAs(CallerIdentity caller) =>
-        new(new SignedIdentityHandler(Signer, caller)) { BaseAddress = Http.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        new(new SignedIdentityHandler(Signer, caller, new SocketsHttpHandler())) { BaseAddress = Http.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
 
     /// <summary>A gRPC channel to the runner whose calls are signed as ManagementApi's are.</summary>
-    public GrpcChannel RunnerChannel() => GrpcChannel.Create(RunnerGrpc,
-        new GrpcChannelOptions { WrapHandler = inner => new SignedIdentityHandler(Signer, CallerIdentity.Service("management-api"), inner) });
+    public GrpcChannel RunnerChannel() => GrpcChannel.ForAddress(RunnerGrpc,
+        new GrpcChannelOptions { HttpHandler = new SignedIdentityHandler(Signer, CallerIdentity.Service("management-api"), new SocketsHttpHandler()) });
 
     /// <summary>Signs a WebSocket handshake to <paramref name="uri"/> as the admin, as the gateway would.</summary>
     public static void Sign(ClientWebSocket socket, Uri uri) =>

@@ -1,4 +1,5 @@
-using AgentFleet.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using AgentFleet.Hosting.Orchestration;
 using AgentFleet.Hosting.Testing;
 using AgentFleet.ServiceDefaults.Security;
@@ -44,8 +45,8 @@ public sealed class ProxyFixture : IAsyncLifetime
     public const string IdentitySecret = "zai-test-identity-secret";
 
     /// <summary>A gRPC channel to the relayed proxy whose calls are signed as ManagementApi's would be.</summary>
-    public GrpcChannel RelayedChannel() => GrpcChannel.Create(RelayedGrpc,
-        new GrpcChannelOptions { WrapHandler = inner => new SignedIdentityHandler(new IdentitySigner(IdentitySecret), CallerIdentity.Service("management-api"), inner) });
+    public GrpcChannel RelayedChannel() => GrpcChannel.ForAddress(RelayedGrpc,
+        new GrpcChannelOptions { HttpHandler = new SignedIdentityHandler(new IdentitySigner(IdentitySecret), CallerIdentity.Service("management-api"), new SocketsHttpHandler()) });
 
     public async ValueTask InitializeAsync()
     {
