@@ -1,4 +1,5 @@
 using AgentFleet.ServiceDefaults.Health;
+using AgentFleet.ServiceDefaults.Http;
 using AgentFleet.ServiceDefaults.Problems;
 using AgentFleet.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
@@ -13,7 +14,7 @@ public static class ServiceDefaultsExtensions
 {
     /// <summary>
     /// Adds OpenTelemetry (traces, metrics, logs; OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set),
-    /// the Prometheus exporter, the liveness check, ProblemDetails with stable codes and service discovery.
+    /// the Prometheus exporter, the liveness check, ProblemDetails with stable codes, service discovery and resilient HttpClients.
     /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -21,8 +22,7 @@ public static class ServiceDefaultsExtensions
         builder.AddDefaultHealthChecks();
         builder.Services.AddFleetProblemDetails();
         // Names such as http://management-api or http://_grpc.session-runner resolve from services__<name>__<endpoint>__0.
-        builder.Services.AddServiceDiscovery();
-        builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());
+        builder.Services.AddFleetHttpClientDefaults();
         return builder;
     }
 

@@ -1,5 +1,5 @@
-using AgentFleet.ServiceDefaults.Health;
 using Microsoft.Extensions.Configuration;
+using AgentFleet.ServiceDefaults.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -10,16 +10,17 @@ namespace AgentFleet.ServiceDefaults.Data;
 public static class NpgsqlExtensions
 {
     /// <summary>
-    /// Registers an <see cref="NpgsqlDataSource"/> from <c>ConnectionStrings__{name}</c> (what an Aspire
-    /// AppHost injects) with a readiness check; Npgsql emits its own traces and metrics, which the
-    /// telemetry defaults collect.
+    /// The <see cref="NpgsqlDataSource"/> from <c>ConnectionStrings__{name}</c> through Aspire.Npgsql, with its tracing
+    /// and metrics, and the readiness check <c>postgres:{name}</c> (a <c>SELECT 1</c> that says only whether PostgreSQL
+    /// answers, never why not: the reason can carry the connection string).
     /// </summary>
-    public static IHostApplicationBuilder AddNpgsqlDataSource(this IHostApplicationBuilder builder, string connectionName)
+    public static IHostApplicationBuilder AddFleetDatabase(this IHostApplicationBuilder builder, string connectionName)
     {
-        var connectionString = builder.Configuration.GetConnectionString(connectionName)
-            ?? throw new InvalidOperationException(
-                $"ConnectionStrings:{connectionName} is not set. Run through the AppHost, or set ConnectionStrings__{connectionName}.");
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { Name = connectionName }.Build());
+        if (builder.Configuration.GetConnectionString(connectionName) is null)
+        {
+            throw new InvalidOperationException($"ConnectionStrings:{connectionName} is not set. Run through the AppHost, or set ConnectionStrings__{connectionName}.");
+        }
+        builder.AddNpgsqlDataSource(connectionName, settings => settings.DisableHealthChecks = true);
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             $"postgres:{connectionName}",
             services => new NpgsqlHealthCheck(services.GetRequiredService<NpgsqlDataSource>()),

@@ -1,32 +1,35 @@
-using AgentFleet.Redis;
-using AgentFleet.Redis.Connection;
-using AgentFleet.ServiceDefaults.Health;
 using Microsoft.Extensions.Configuration;
+using AgentFleet.ServiceDefaults.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using StackExchange.Redis;
 
 namespace AgentFleet.ServiceDefaults.Data;
 
 public static class RedisExtensions
 {
     /// <summary>
-    /// Registers <see cref="IRedisClient"/> from <c>ConnectionStrings__{name}</c> (Aspire's
-    /// <c>host:port,password=...</c> form) with a readiness check. The client connects in the background
-    /// and reconnects by itself, so the service starts even while Redis is still coming up; its commands
-    /// are traced (db.system=redis) and measured under the AgentFleet.Redis source and meter.
+    /// The <see cref="IConnectionMultiplexer"/> from <c>ConnectionStrings__{name}</c> through Aspire.StackExchange.Redis,
+    /// with its tracing, and the readiness check <c>redis:{name}</c> (a PING). The multiplexer connects in the
+    /// background and reconnects by itself (abortConnect=false), so the service starts while Redis is still coming up.
     /// </summary>
-    public static IHostApplicationBuilder AddRedisClient(this IHostApplicationBuilder builder, string connectionName = "redis")
+    public static IHostApplicationBuilder AddFleetRedis(this IHostApplicationBuilder builder, string connectionName = "redis")
     {
-        var connectionString = builder.Configuration.GetConnectionString(connectionName)
-            ?? throw new InvalidOperationException(
-                $"ConnectionStrings:{connectionName} is not set. Run through the AppHost, or set ConnectionStrings__{connectionName}.");
-        // A command waits up to a second for a connection being made (start-up, a reconnect) rather than failing at once.
-        var options = RedisOptions.Parse(connectionString) with { ReconnectWait = TimeSpan.FromSeconds(1) };
-        builder.Services.AddSingleton<IRedisClient>(_ => RedisClient.Connecting(options));
+        if (builder.Configuration.GetConnectionString(connectionName) is null)
+        {
+            throw new InvalidOperationException($"ConnectionStrings:{connectionName} is not set. Run through the AppHost, or set ConnectionStrings__{connectionName}.");
+        }
+        builder.AddRedisClient(connectionName, settings => settings.DisableHealthChecks = true, options =>
+        {
+            options.AbortOnConnectFail = false;
+            // A command waits this long for its reply, or for a connection being made (start-up, a reconnect).
+            options.AsyncTimeout = 5_000;
+            options.ConnectTimeout = 2_000;
+        });
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             $"redis:{connectionName}",
-            services => new RedisHealthCheck(services.GetRequiredService<IRedisClient>()),
+            services => new RedisHealthCheck(services.GetRequiredService<IConnectionMultiplexer>()),
             HealthStatus.Unhealthy,
             [HealthExtensions.ReadyTag],
             TimeSpan.FromSeconds(5)));
@@ -34,18 +37,21 @@ public static class RedisExtensions
     }
 }
 
-/// <summary>Readiness of Redis: a PING through the service's own client.</summary>
-public sealed class RedisHealthCheck(IRedisClient client) : IHealthCheck
+/// <summary>Readiness of Redis: a PING through the service's own multiplexer; the reason is never the exception's text.</summary>
+public sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (!redis.IsConnected)
+        {
+            return HealthCheckResult.Unhealthy("Redis is unreachable");
+        }
         try
         {
-            return await client.PingAsync(cancellationToken) == "PONG"
-                ? HealthCheckResult.Healthy()
-                : HealthCheckResult.Unhealthy("Redis answered PING unexpectedly");
+            await redis.GetDatabase().PingAsync().WaitAsync(cancellationToken);
+            return HealthCheckResult.Healthy();
         }
-        catch (Exception ex) when (ex is RedisConnectionException or RedisServerException or TimeoutException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             return HealthCheckResult.Unhealthy("Redis is unreachable", ex);
         }

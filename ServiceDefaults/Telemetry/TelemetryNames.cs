@@ -1,43 +1,14 @@
 namespace AgentFleet.ServiceDefaults.Telemetry;
 
-/// <summary>The activity sources and meters every service listens to.</summary>
+/// <summary>The project's own activity sources and meters, which every service listens to beside the instrumentation's.</summary>
 public static class TelemetryNames
 {
     /// <summary>Prefix of the project's own ActivitySources and Meters (<c>AgentFleet.SessionRunner</c>, ...).</summary>
     public const string ProjectPrefix = "AgentFleet";
 
-    public static readonly string[] ActivitySources =
-    [
-        "Microsoft.AspNetCore",
-        "System.Net.Http",
-        "Npgsql",
-        ProjectPrefix + ".*",
-    ];
+    /// <summary>Every source and meter under the prefix.</summary>
+    public const string ProjectWildcard = ProjectPrefix + ".*";
 
-    public static readonly string[] Meters =
-    [
-        "Microsoft.AspNetCore.Hosting",
-        "Microsoft.AspNetCore.Server.Kestrel",
-        "Microsoft.AspNetCore.Routing",
-        "Microsoft.AspNetCore.Diagnostics",
-        "System.Net.Http",
-        "System.Runtime",
-        "Npgsql",
-        ProjectPrefix + ".*",
-    ];
-
-    /// <summary>True when a meter name is one of <see cref="Meters"/> (wildcards honoured).</summary>
-    public static bool IsCollectedMeter(string meterName)
-    {
-        foreach (var pattern in Meters)
-        {
-            if (pattern.EndsWith(".*", StringComparison.Ordinal)
-                ? meterName.StartsWith(pattern[..^1], StringComparison.Ordinal) || meterName == pattern[..^2]
-                : meterName == pattern)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
+    /// <summary>ASP.NET Core's meters beyond the hosting and Kestrel ones its instrumentation adds, as the Aspire template lists them.</summary>
+    public static readonly string[] AspNetCoreMeters = ["Microsoft.AspNetCore.Routing", "Microsoft.AspNetCore.Diagnostics"];
 }

@@ -2,13 +2,12 @@ using System.Diagnostics;
 using System.Globalization;
 using AgentFleet.Bench.Harness;
 using AgentFleet.Hosting.Testing;
-using AgentFleet.Redis;
-using AgentFleet.Redis.Connection;
+using StackExchange.Redis;
 
 namespace AgentFleet.Bench.Scenarios;
 
 /// <summary>
-/// SET and GET per second through lib/Fleet.Redis (64 callers multiplexed on one connection, so commands
+/// SET and GET per second through StackExchange.Redis (64 callers multiplexed on one connection, so commands
 /// pipeline), and PUBLISH-to-receive latency; beside redis-benchmark against the same server in the same run.
 /// </summary>
 public sealed class RedisScenario : IScenario
@@ -17,21 +16,22 @@ public sealed class RedisScenario : IScenario
 
     public string Name => "redis";
 
-    public string Description => "SET/GET per second and PUBLISH-to-receive latency (lib/Fleet.Redis) vs redis-benchmark";
+    public string Description => "SET/GET per second and PUBLISH-to-receive latency (StackExchange.Redis) vs redis-benchmark";
 
     public async Task RunAsync(BenchOptions options)
     {
         await using var server = await LocalServer.StartRedisAsync(CancellationToken.None);
-        await using var client = await RedisClient.ConnectAsync(server.ConnectionString);
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
+        var client = connection.GetDatabase();
         var value = new byte[64];
 
-        var set = await ClosedLoop.RunAsync(async () => await client.SetAsync($"bench:{Random.Shared.Next(10_000)}", value), Concurrency, options.Warmup, options.Duration);
-        var get = await ClosedLoop.RunAsync(async () => await client.GetAsync($"bench:{Random.Shared.Next(10_000)}"), Concurrency, options.Warmup, options.Duration);
+        var set = await ClosedLoop.RunAsync(async () => await client.StringSetAsync($"bench:{Random.Shared.Next(10_000)}", value), Concurrency, options.Warmup, options.Duration);
+        var get = await ClosedLoop.RunAsync(async () => await client.StringGetAsync($"bench:{Random.Shared.Next(10_000)}"), Concurrency, options.Warmup, options.Duration);
         var requests = options.Quick ? 100_000 : 500_000;
         var baseline = await RedisBenchmarkAsync(server, requests, Concurrency, "-t", "set,get", "-d", "64");
 
-        Report.Load("SET (lib/Fleet.Redis)", set);
-        Report.Load("GET (lib/Fleet.Redis)", get);
+        Report.Load("SET (StackExchange.Redis)", set);
+        Report.Load("GET (StackExchange.Redis)", get);
         foreach (var (test, row) in baseline)
         {
             Console.WriteLine($"{test + " (redis-benchmark -c 64)",-28} {row.PerSecond,10:N0} req/s   p50 {row.P50,7:0.000} ms   p99 {row.P99,7:0.000} ms");
@@ -42,7 +42,7 @@ public sealed class RedisScenario : IScenario
         var (setBytes, getBytes) = await AllocationPerCommandAsync(client, value);
         Console.WriteLine($"{"allocated per SET / GET",-28} {setBytes:N0} / {getBytes:N0} bytes (whole process, one caller, 20,000 commands each; the 64-byte value is in GET's figure)");
 
-        var (p50, p99, count) = await PublishLatencyAsync(client, options.Quick ? 2_000 : 10_000);
+        var (p50, p99, count) = await PublishLatencyAsync(connection.GetSubscriber(), options.Quick ? 2_000 : 10_000);
         var publish = await RedisBenchmarkAsync(server, requests / 10, 1, "PUBLISH", "bench:nobody", "x");
         Console.WriteLine($"{"PUBLISH->receive (ours)",-28} p50 {p50,7:0.000} ms   p99 {p99,7:0.000} ms   ({count:N0} messages, one at a time)");
         Console.WriteLine($"{"PUBLISH (redis-benchmark)",-28} p50 {publish.Values.First().P50,7:0.000} ms   p99 {publish.Values.First().P99,7:0.000} ms   (PUBLISH round trip, 1 client)");
@@ -50,48 +50,50 @@ public sealed class RedisScenario : IScenario
     }
 
     /// <summary>Bytes the whole process allocates per command, measured over sequential commands after a warm-up.</summary>
-    private static async Task<(double Set, double Get)> AllocationPerCommandAsync(RedisClient client, byte[] value)
+    private static async Task<(double Set, double Get)> AllocationPerCommandAsync(IDatabase client, byte[] value)
     {
         const int commands = 20_000;
         for (var i = 0; i < 1_000; i++)
         {
-            await client.SetAsync("bench:alloc", value);
-            await client.GetAsync("bench:alloc");
+            await client.StringSetAsync("bench:alloc", value);
+            await client.StringGetAsync("bench:alloc");
         }
         var start = GC.GetTotalAllocatedBytes(precise: true);
         for (var i = 0; i < commands; i++)
         {
-            await client.SetAsync("bench:alloc", value);
+            await client.StringSetAsync("bench:alloc", value);
         }
         var afterSet = GC.GetTotalAllocatedBytes(precise: true);
         for (var i = 0; i < commands; i++)
         {
-            await client.GetAsync("bench:alloc");
+            await client.StringGetAsync("bench:alloc");
         }
         var afterGet = GC.GetTotalAllocatedBytes(precise: true);
         return ((afterSet - start) / (double)commands, (afterGet - afterSet) / (double)commands);
     }
 
     /// <summary>Each message carries its send time; the subscriber notes when it arrived.</summary>
-    private static async Task<(double P50, double P99, int Count)> PublishLatencyAsync(RedisClient client, int messages)
+    private static async Task<(double P50, double P99, int Count)> PublishLatencyAsync(ISubscriber client, int messages)
     {
         var latencies = new List<double>(messages);
         var done = new TaskCompletionSource();
-        await using var subscription = await client.SubscribeAsync("bench:latency", message =>
+        var channel = RedisChannel.Literal("bench:latency");
+        var queue = await client.SubscribeAsync(channel);
+        queue.OnMessage(message =>
         {
-            var sent = long.Parse(message.Text, CultureInfo.InvariantCulture);
+            var sent = long.Parse(message.Message.ToString(), CultureInfo.InvariantCulture);
             latencies.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
             if (latencies.Count == messages)
             {
                 done.TrySetResult();
             }
-            return Task.CompletedTask;
         });
         for (var i = 0; i < messages; i++)
         {
-            await client.PublishAsync("bench:latency", System.Text.Encoding.ASCII.GetBytes(Stopwatch.GetTimestamp().ToString(CultureInfo.InvariantCulture)));
+            await client.PublishAsync(channel, Stopwatch.GetTimestamp().ToString(CultureInfo.InvariantCulture));
         }
         await done.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await queue.UnsubscribeAsync();
         latencies.Sort();
         return (latencies[latencies.Count / 2], latencies[(int)(latencies.Count * 0.99)], latencies.Count);
     }

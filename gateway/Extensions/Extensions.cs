@@ -30,7 +30,7 @@ internal static class Extensions
             throw new InvalidOperationException("MANAGEMENT_API_KEY is not set: it is the admin key, with which the other keys are made.");
         }
 
-        builder.AddRedisClient("redis");
+        builder.AddFleetRedis("redis");
         builder.Services.AddSingleton(routes);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GatewayMetrics>();

@@ -1,6 +1,6 @@
 using AgentFleet.Gateway.Configuration;
 using AgentFleet.Gateway.Telemetry;
-using AgentFleet.Redis;
+using StackExchange.Redis;
 using Microsoft.Extensions.Options;
 
 namespace AgentFleet.Gateway.RateLimiting;
@@ -40,7 +40,7 @@ public sealed partial class GatewayRateLimiter(
                 leases.Keep(key, granted - 1, remaining);
                 return new RateLimitDecision(granted > 0, remaining + Math.Max(0, granted - 1), retryAfter);
             }
-            catch (Exception e) when (e is RedisConnectionException or RedisServerException or TimeoutException
+            catch (Exception e) when (e is RedisException or TimeoutException
                 || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 Interlocked.Exchange(ref _redisRetryAtTicks, (time.GetUtcNow() + RedisRetry).UtcTicks);

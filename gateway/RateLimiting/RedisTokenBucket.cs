@@ -1,16 +1,16 @@
 using System.Globalization;
 using AgentFleet.Gateway.Configuration;
-using AgentFleet.Redis;
+using StackExchange.Redis;
 
 namespace AgentFleet.Gateway.RateLimiting;
 
 /// <summary>
 /// The token buckets every gateway replica shares: one Redis hash per (policy, caller), read, refilled, taken from
-/// and written back by one Lua script (EVALSHA), so concurrent replicas cannot both spend the last token. The script
+/// and written back by one Lua script (EVALSHA once the server has it), so concurrent replicas cannot both spend the last token. The script
 /// reads Redis's own clock, so replicas with skewed clocks still agree. A call may take several tokens at once (a
 /// lease, see <see cref="TokenLeases"/>): it gets as many as the bucket holds, up to what it asked for.
 /// </summary>
-public sealed class RedisTokenBucket(IRedisClient redis)
+public sealed class RedisTokenBucket(IConnectionMultiplexer redis)
 {
     // KEYS[1] bucket; ARGV[1] capacity, ARGV[2] tokens per millisecond, ARGV[3] tokens wanted.
     // Returns {granted, remaining, retry after ms}.
@@ -39,9 +39,9 @@ public sealed class RedisTokenBucket(IRedisClient redis)
     /// <summary>Takes up to <paramref name="wanted"/> tokens; returns how many were granted (0: refused), what is left, and when one will be there.</summary>
     public async ValueTask<(int Granted, long Remaining, TimeSpan RetryAfter)> TakeAsync(string bucket, RateLimitPolicy policy, int wanted, CancellationToken cancellationToken)
     {
-        var reply = await redis.EvalAsync(Script, [bucket],
-            [policy.PermitLimit, policy.TokensPerMillisecond.ToString("R", CultureInfo.InvariantCulture), wanted], cancellationToken);
-        var items = reply.Items;
-        return ((int)items[0].AsInteger(), items[1].AsInteger(), TimeSpan.FromMilliseconds(items[2].AsInteger()));
+        var reply = await redis.GetDatabase().ScriptEvaluateAsync(Script, [bucket],
+            [policy.PermitLimit, policy.TokensPerMillisecond.ToString("R", CultureInfo.InvariantCulture), wanted]).WaitAsync(cancellationToken);
+        var items = (RedisResult[])reply!;
+        return ((int)items[0], (long)items[1], TimeSpan.FromMilliseconds((long)items[2]));
     }
 }

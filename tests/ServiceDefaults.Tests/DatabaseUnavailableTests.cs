@@ -25,7 +25,7 @@ public sealed class DatabaseUnavailableTests
         builder.WebHost.UseTestServer();
         builder.Configuration["ConnectionStrings:fleetdb"] = database;
         builder.AddServiceDefaults();
-        builder.AddNpgsqlDataSource("fleetdb");
+        builder.AddFleetDatabase("fleetdb");
         await using var app = builder.Build();
         app.MapDefaultEndpoints();
         app.MapGet("/count", async (NpgsqlDataSource data) => TypedResults.Ok((int)(await data.CreateCommand("SELECT 1").ExecuteScalarAsync(ct))!));

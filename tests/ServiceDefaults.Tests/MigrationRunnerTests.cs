@@ -18,7 +18,7 @@ public sealed class MigrationRunnerTests(InfrastructureFixture infrastructure)
         {
             var builder = Host.CreateApplicationBuilder();
             builder.Configuration["ConnectionStrings:fleetdb"] = database;
-            builder.AddNpgsqlDataSource("fleetdb");
+            builder.AddFleetDatabase("fleetdb");
             builder.AddMigrations("probe", typeof(MigrationRunnerTests).Assembly);
             return builder.Build();
         }).ToList();

@@ -2,9 +2,9 @@ extern alias management;
 
 using System.Collections.Concurrent;
 using AgentFleet.Hosting.Testing;
-using AgentFleet.Redis;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Infrastructure;
+using StackExchange.Redis;
 using SessionEventFeed = management::AgentFleet.ManagementApi.Infrastructure.SessionEventFeed;
 using StreamedEvent = management::AgentFleet.ManagementApi.Services.StreamedEvent;
 
@@ -89,9 +89,9 @@ public sealed class LiveEventChannelTests
     }
 
     /// <summary>A Redis of the test's own, with the runner's publisher and ManagementApi's feed on separate connections, as in production.</summary>
-    private sealed class ChannelEnds(LocalServer redis, RedisClient runner, RedisClient api) : IAsyncDisposable
+    private sealed class ChannelEnds(LocalServer redis, ConnectionMultiplexer runner, ConnectionMultiplexer api) : IAsyncDisposable
     {
-        public RedisClient Runner => runner;
+        public ConnectionMultiplexer Runner => runner;
 
         public SessionEventPublisher Publisher { get; } = new(runner);
 
@@ -100,7 +100,7 @@ public sealed class LiveEventChannelTests
         public static async Task<ChannelEnds> StartAsync(CancellationToken ct)
         {
             var redis = await LocalServer.StartRedisAsync(ct);
-            return new ChannelEnds(redis, await RedisClient.ConnectAsync(redis.ConnectionString, ct), await RedisClient.ConnectAsync(redis.ConnectionString, ct));
+            return new ChannelEnds(redis, await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString), await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString));
         }
 
         public async ValueTask DisposeAsync()
@@ -111,8 +111,8 @@ public sealed class LiveEventChannelTests
         }
     }
 
-    private static async Task<long> SubscribersAsync(IRedisClient redis, string channel) =>
-        (await redis.ExecuteAsync("PUBSUB", "NUMSUB", channel)).Items[1].AsInteger();
+    private static async Task<long> SubscribersAsync(ConnectionMultiplexer redis, string channel) =>
+        await redis.GetServers()[0].SubscriptionSubscriberCountAsync(RedisChannel.Literal(channel));
 
     private static List<SessionEvent> Events(string sessionId, params long[] sequences) =>
         [.. sequences.Select(s => new SessionEvent { Id = Guid.NewGuid().ToString(), SessionId = sessionId, Sequence = s, Type = "text", Role = "assistant", Content = $"token {s}", CreatedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow) })];

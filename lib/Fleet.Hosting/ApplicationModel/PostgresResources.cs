@@ -111,10 +111,14 @@ internal static class HealthProbes
     {
         try
         {
-            await using var client = await AgentFleet.Redis.RedisClient.ConnectAsync(connectionString, cancellationToken);
-            return await client.PingAsync(cancellationToken) == "PONG";
+            var options = StackExchange.Redis.ConfigurationOptions.Parse(connectionString);
+            options.ConnectTimeout = 2_000;
+            options.ConnectRetry = 0;
+            await using var client = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(options).WaitAsync(cancellationToken);
+            await client.GetDatabase().PingAsync().WaitAsync(cancellationToken);
+            return true;
         }
-        catch (Exception ex) when (ex is AgentFleet.Redis.RedisConnectionException or AgentFleet.Redis.RedisServerException or TimeoutException)
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
         {
             return false;
         }

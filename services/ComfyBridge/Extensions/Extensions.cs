@@ -1,3 +1,4 @@
+using AgentFleet.ServiceDefaults.Http;
 using AgentFleet.ServiceDefaults.Grpc;
 using AgentFleet.ComfyBridge.ComfyUi;
 using AgentFleet.ComfyBridge.Contracts;
@@ -21,7 +22,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddGrpcServer(ComfyBridgeGrpc.Descriptor.FullName);
-        builder.AddNpgsqlDataSource("fleetdb");
+        builder.AddFleetDatabase("fleetdb");
         // Registered before the services that read the tables, so they start once the migrations are applied.
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
         builder.Services.AddIdentitySigner();
@@ -36,8 +37,11 @@ internal static class Extensions
         builder.Services.AddSingleton<JobTracker>();
         builder.Services.AddSingleton<OutputStore>();
         builder.Services.AddSingleton<WebhookSender>();
+        // Each serves many destinations, and one failing must not pause the rest: WebhookSender retries on its own
+        // schedule, and ComfyServerMonitor takes a server that stops answering out of the pool.
         builder.Services.AddHttpClient(WebhookSender.ClientName).ConfigurePrimaryHttpMessageHandler(services =>
-            WebhookTargets.Handler(services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ComfyOptions>>().Value.AllowPrivateWebhooks));
+            WebhookTargets.Handler(services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ComfyOptions>>().Value.AllowPrivateWebhooks)).WithoutResilience();
+        builder.Services.AddHttpClient("comfyui").WithoutResilience();
         builder.Services.AddSingleton<BridgeStatusReader>();
         builder.Services.AddSingleton<IHealthDetails, BridgeHealth>();
         builder.Services.AddHostedService<ComfyServerMonitor>();

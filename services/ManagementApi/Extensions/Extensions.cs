@@ -1,4 +1,5 @@
 using AgentFleet.ServiceDefaults.Grpc;
+using AgentFleet.ServiceDefaults.Http;
 using AgentFleet.ComfyBridge.Contracts;
 using AgentFleet.ManagementApi.Contracts;
 using AgentFleet.ManagementApi.Grpc;
@@ -18,10 +19,11 @@ internal static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("fleetdb");
+        builder.AddFleetDatabase("fleetdb");
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
-        builder.AddRedisClient("redis");
-        builder.Services.AddHttpClient();
+        builder.AddFleetRedis("redis");
+        // /v1/status reports each service's /health answer as it came.
+        builder.Services.AddHttpClient("health").WithoutResilience();
         builder.Services.AddOpenApi();
         builder.Services.AddIdentitySigner();
         builder.Services.AddGrpcServer(ManagementApiGrpc.Descriptor.FullName);

@@ -1,6 +1,6 @@
 using AgentFleet.ManagementApi.Services;
-using AgentFleet.Redis;
 using AgentFleet.SessionRunner.Contracts;
+using StackExchange.Redis;
 
 namespace AgentFleet.ManagementApi.Infrastructure;
 
@@ -9,7 +9,7 @@ namespace AgentFleet.ManagementApi.Infrastructure;
 /// of this process watch one session, there is one Redis subscription for it; each batch is parsed once and
 /// each event rendered once (<see cref="StreamedEvent"/>), then handed to every watcher in order.
 /// </summary>
-public sealed class SessionEventFeed(IRedisClient redis)
+public sealed class SessionEventFeed(IConnectionMultiplexer redis)
 {
     private readonly Dictionary<string, Topic> _topics = [];
     // Held only while a session's first watcher subscribes or its last one leaves, never while events flow.
@@ -24,11 +24,19 @@ public sealed class SessionEventFeed(IRedisClient redis)
             if (!_topics.TryGetValue(sessionId, out var topic))
             {
                 var created = new Topic();
-                created.Subscription = await redis.SubscribeAsync(SessionEventChannel.For(sessionId), message =>
+                var subscribing = redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(SessionEventChannel.For(sessionId)));
+                try
                 {
-                    created.Publish(SessionEventBatch.Parser.ParseFrom(message.Payload).Events);
-                    return Task.CompletedTask;
-                }, cancellationToken);
+                    created.Messages = await subscribing.WaitAsync(cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Given up on here, but it may yet succeed: then it is undone, so no subscription outlives its watchers.
+                    _ = subscribing.ContinueWith(t => t.Result.UnsubscribeAsync(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                    throw;
+                }
+                // One message at a time, in the order Redis delivered them: batches are in sequence order.
+                created.Messages.OnMessage(message => created.Publish(SessionEventBatch.Parser.ParseFrom((byte[])message.Message!).Events));
                 _topics[sessionId] = topic = created;
             }
             var watcher = new Watcher(this, sessionId, topic, onEvent);
@@ -48,7 +56,7 @@ public sealed class SessionEventFeed(IRedisClient redis)
         {
             if (topic.Remove(watcher) == 0 && _topics.Remove(sessionId))
             {
-                await topic.Subscription!.DisposeAsync();
+                await topic.Messages!.UnsubscribeAsync();
             }
         }
         finally
@@ -61,7 +69,7 @@ public sealed class SessionEventFeed(IRedisClient redis)
     {
         private volatile Watcher[] _watchers = [];
 
-        public IAsyncDisposable? Subscription { get; set; }
+        public ChannelMessageQueue? Messages { get; set; }
 
         public void Add(Watcher watcher) => _watchers = [.. _watchers, watcher];
 

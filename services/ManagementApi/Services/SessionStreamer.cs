@@ -1,9 +1,9 @@
 using System.Threading.Channels;
 using AgentFleet.ManagementApi.Infrastructure;
-using AgentFleet.Redis;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Infrastructure;
 using AgentFleet.SessionRunner.Model;
+using StackExchange.Redis;
 
 namespace AgentFleet.ManagementApi.Services;
 
@@ -29,7 +29,7 @@ public interface ISessionStreamSink
 /// stream polls PostgreSQL instead, says so, and goes back to Redis when it returns. A quiet spell also checks
 /// PostgreSQL, so an event whose live copy was lost still arrives.
 /// </summary>
-public sealed partial class SessionStreamer(SessionEventStore store, SessionEventFeed feed, IRedisClient redis, ILogger<SessionStreamer> logger)
+public sealed partial class SessionStreamer(SessionEventStore store, SessionEventFeed feed, IConnectionMultiplexer redis, ILogger<SessionStreamer> logger)
 {
     private const int PageSize = 500;
     private static readonly TimeSpan LiveQuiet = TimeSpan.FromSeconds(2);
@@ -54,10 +54,10 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
             {
             }
         }
-        Action onLost = () => Wake(true), onRestored = () => Wake(false);
+        EventHandler<ConnectionFailedEventArgs> onLost = (_, _) => Wake(true), onRestored = (_, _) => Wake(false);
         bool LiveDown() => Volatile.Read(ref subscriberDown) || !redis.IsConnected;
-        redis.SubscriptionsLost += onLost;
-        redis.SubscriptionsRestored += onRestored;
+        redis.ConnectionFailed += onLost;
+        redis.ConnectionRestored += onRestored;
         IAsyncDisposable? subscription = await TrySubscribeAsync(sessionId, live, cancellationToken);
         try
         {
@@ -158,8 +158,8 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
         }
         finally
         {
-            redis.SubscriptionsLost -= onLost;
-            redis.SubscriptionsRestored -= onRestored;
+            redis.ConnectionFailed -= onLost;
+            redis.ConnectionRestored -= onRestored;
             if (subscription is not null)
             {
                 await subscription.DisposeAsync();

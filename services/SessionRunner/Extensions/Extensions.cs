@@ -17,9 +17,9 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddGrpcServer(SessionRunnerGrpc.Descriptor.FullName);
-        builder.AddNpgsqlDataSource("fleetdb");
+        builder.AddFleetDatabase("fleetdb");
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
-        builder.AddRedisClient("redis");
+        builder.AddFleetRedis("redis");
         builder.Services.Configure<SessionRunnerOptions>(builder.Configuration.GetSection(SessionRunnerOptions.Section));
         builder.Services.Configure<SandboxOptions>(builder.Configuration.GetSection($"{SessionRunnerOptions.Section}:Sandbox"));
         builder.Services.AddSingleton<SessionSandbox>();

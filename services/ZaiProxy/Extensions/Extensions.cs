@@ -22,7 +22,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddGrpcServer(ZaiProxyGrpc.Descriptor.FullName);
-        builder.AddNpgsqlDataSource("fleetdb");
+        builder.AddFleetDatabase("fleetdb");
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
 
         builder.Services.Configure<UpstreamOptions>(builder.Configuration.GetSection(UpstreamOptions.Section));

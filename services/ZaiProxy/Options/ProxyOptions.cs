@@ -26,8 +26,13 @@ public sealed class UpstreamOptions
 
     public double RetryMaxDelayMs { get; set; } = 10_000;
 
-    /// <summary>Consecutive failed calls that open the circuit, and how long it stays open.</summary>
+    /// <summary>
+    /// The circuit opens when every call of the last <see cref="BreakerSamplingSeconds"/> failed (a 5xx or no connection),
+    /// at least this many of them, and stays open <see cref="BreakerSeconds"/>.
+    /// </summary>
     public int BreakerFailures { get; set; } = 5;
+
+    public double BreakerSamplingSeconds { get; set; } = 10;
 
     public double BreakerSeconds { get; set; } = 30;
 

@@ -24,7 +24,7 @@ public sealed class ProxyMetrics
         meter.CreateObservableGauge("zai_proxy.workers.size", () => pool.Size, "{worker}", "Workers in the pool.");
         _upstreamLatency = meter.CreateHistogram<double>("zai_proxy.upstream.duration", "s", "Time from sending an upstream attempt to its response headers.");
         _tokens = meter.CreateCounter<long>("zai_proxy.tokens", "{token}", "Tokens of completed calls, by model and kind (input, output, cache_creation, cache_read).");
-        _cost = meter.CreateCounter<double>("zai_proxy.cost", "USD", "Priced cost of completed calls, by model.");
+        _cost = meter.CreateCounter<double>("zai_proxy.cost", "{USD}", "Priced cost of completed calls, by model.");
         _rejected = meter.CreateCounter<long>("zai_proxy.rejected", "{request}", "Requests refused before reaching the upstream, by reason.");
     }
 

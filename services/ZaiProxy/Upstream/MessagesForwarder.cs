@@ -1,3 +1,4 @@
+using Polly.CircuitBreaker;
 using System.Text.Json;
 using AgentFleet.ZaiProxy.Accounting;
 using AgentFleet.ZaiProxy.Auth;
@@ -148,10 +149,10 @@ public sealed class MessagesForwarder(WorkerPool pool, UpstreamClient upstream, 
         {
             return await upstream.SendAsync(path, body, headers, deadline);
         }
-        catch (CircuitOpenException open)
+        catch (BrokenCircuitException open)
         {
             metrics.Rejected("circuit_open");
-            throw new ProxyFailure(503, "upstream_unavailable", "The upstream has been failing; calls are paused briefly.", open.RetryAfter);
+            throw new ProxyFailure(503, "upstream_unavailable", "The upstream has been failing; calls are paused briefly.", open.RetryAfter ?? TimeSpan.FromSeconds(1));
         }
         catch (HttpRequestException)
         {
