@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using AgentFleet.ManagementApi.Infrastructure;
+using AgentFleet.ServiceDefaults.Streams;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Infrastructure;
 using AgentFleet.SessionRunner.Model;
@@ -24,8 +25,8 @@ public interface ISessionStreamSink
 }
 
 /// <summary>
-/// One client's session stream: history from PostgreSQL, then live events from Redis, deduplicated and
-/// gap-filled by sequence number, so every event arrives once and in order. When Redis is unreachable the
+/// One client's session stream (a <see cref="SequencedStream{T}"/>): history from PostgreSQL, then live events from
+/// Redis, deduplicated and gap-filled by sequence number, so every event arrives once and in order. When Redis is unreachable the
 /// stream polls PostgreSQL instead, says so, and goes back to Redis when it returns. A quiet spell also checks
 /// PostgreSQL, so an event whose live copy was lost still arrives.
 /// </summary>
@@ -39,16 +40,16 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
     public async Task StreamAsync(Guid sessionId, long after, ISessionStreamSink sink, CancellationToken cancellationToken)
     {
         var live = Channel.CreateBounded<StreamedEvent>(new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
-        // The pub/sub connection's drop and return wake the live wait at once, so even an outage shorter than the
-        // quiet spell is said (and its missed events read from PostgreSQL).
+        // The pub/sub connection's drop and return cut the live wait short, so even an outage shorter than the quiet
+        // spell is said (and its missed events read from PostgreSQL).
         var subscriberDown = false;
-        CancellationTokenSource? waiting = null;
+        var interrupt = new CancellationTokenSource();
         void Wake(bool down)
         {
             Volatile.Write(ref subscriberDown, down);
             try
             {
-                Volatile.Read(ref waiting)?.Cancel();
+                Volatile.Read(ref interrupt).Cancel();
             }
             catch (ObjectDisposedException)
             {
@@ -66,100 +67,62 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
             {
                 await sink.WriteNoticeAsync(new StreamNotice("polling", "Live updates are unavailable (Redis unreachable); following the history instead."));
             }
-            var next = after + 1;
-            while (true)
+            var stream = new SequencedStream<StreamedEvent>
             {
-                // History: everything persisted from `next` on. The run is over if its end is the newest event.
-                SessionEvent? last = null;
-                List<SessionEvent> page;
-                do
+                ReadHistory = async (from, limit, ct) => [.. (await store.ReadAsync(sessionId, from, limit, ct)).Select(e => new StreamedEvent(e))],
+                SequenceOf = static e => e.Sequence,
+                Write = sink.WriteEventAsync,
+                Flush = sink.FlushAsync,
+                // Live, a run's end is the stream's end; in the history it may be followed by the next run of a resumed session.
+                EndsLive = static e => e.EndsRun,
+                AfterHistory = async (last, next, ct) =>
                 {
-                    page = await store.ReadAsync(sessionId, next, PageSize, cancellationToken);
-                    foreach (var sessionEvent in page)
+                    // A client that already has the end (it resumes after it, or claims a position past it) gets nothing more.
+                    if (last is null && next > 1)
                     {
-                        await sink.WriteEventAsync(new StreamedEvent(sessionEvent));
-                        next = sessionEvent.Sequence + 1;
-                        last = sessionEvent;
+                        var newest = await store.MaxSequenceAsync(sessionId, ct);
+                        last = newest == 0 ? null : (await store.ReadAsync(sessionId, Math.Min(next - 1, newest), 1, ct)).Select(e => new StreamedEvent(e)).FirstOrDefault();
                     }
-                    await sink.FlushAsync();
-                }
-                while (page.Count == PageSize);
-                // A client that already has the end (it resumes after it, or claims a position past it) gets nothing more.
-                if (last is null && next > 1)
+                    return last is { EndsRun: true } ? AfterHistory.Over : AfterHistory.Live;
+                },
+                NextWait = () =>
                 {
-                    var newest = await store.MaxSequenceAsync(sessionId, cancellationToken);
-                    last = newest == 0 ? null : (await store.ReadAsync(sessionId, Math.Min(next - 1, newest), 1, cancellationToken)).FirstOrDefault();
-                }
-                if (last is not null && SessionEvents.EndsRun(last))
-                {
-                    return;
-                }
-
-                // Live: until a gap, a quiet spell, or the end.
-                using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                quiet.CancelAfter(viaRedis ? LiveQuiet : PollInterval);
-                Volatile.Write(ref waiting, quiet);
-                if (viaRedis == LiveDown())
-                {
-                    // Live updates went or came back while history was read: settle that first.
-                    await quiet.CancelAsync();
-                }
-                try
-                {
-                    while (viaRedis && await live.Reader.WaitToReadAsync(quiet.Token))
+                    var fresh = new CancellationTokenSource();
+                    Interlocked.Exchange(ref interrupt, fresh).Dispose();
+                    if (viaRedis == LiveDown())
                     {
-                        while (live.Reader.TryRead(out var streamed))
+                        // Live updates went or came back while the history was read: settle that first.
+                        fresh.Cancel();
+                    }
+                    return new LiveWait(viaRedis, viaRedis ? LiveQuiet : PollInterval, fresh.Token);
+                },
+                AfterWait = async ct =>
+                {
+                    var down = LiveDown();
+                    if (viaRedis && down)
+                    {
+                        viaRedis = false;
+                        await sink.WriteNoticeAsync(new StreamNotice("polling", "Redis is unreachable; following the history instead."));
+                    }
+                    else if (!viaRedis && !down)
+                    {
+                        subscription ??= await TrySubscribeAsync(sessionId, live, ct);
+                        if (subscription is not null)
                         {
-                            if (streamed.Sequence < next)
-                            {
-                                continue;
-                            }
-                            if (streamed.Sequence > next)
-                            {
-                                await sink.FlushAsync();
-                                goto FillGap;
-                            }
-                            await sink.WriteEventAsync(streamed);
-                            next++;
-                            if (streamed.EndsRun)
-                            {
-                                await sink.FlushAsync();
-                                return;
-                            }
+                            viaRedis = true;
+                            await sink.WriteNoticeAsync(new StreamNotice("redis", "Live updates are back."));
                         }
-                        await sink.FlushAsync();
-                        // Quiet means no live event for a while, not a while since the stream began.
-                        quiet.CancelAfter(LiveQuiet);
                     }
-                    await Task.Delay(Timeout.Infinite, quiet.Token);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                }
-                FillGap:
-                Volatile.Write(ref waiting, null);
-
-                var down = LiveDown();
-                if (viaRedis && down)
-                {
-                    viaRedis = false;
-                    await sink.WriteNoticeAsync(new StreamNotice("polling", "Redis is unreachable; following the history instead."));
-                }
-                else if (!viaRedis && !down)
-                {
-                    subscription ??= await TrySubscribeAsync(sessionId, live, cancellationToken);
-                    if (subscription is not null)
-                    {
-                        viaRedis = true;
-                        await sink.WriteNoticeAsync(new StreamNotice("redis", "Live updates are back."));
-                    }
-                }
-            }
+                },
+                PageSize = PageSize,
+            };
+            await stream.RunAsync(after, live.Reader, cancellationToken);
         }
         finally
         {
             redis.ConnectionFailed -= onLost;
             redis.ConnectionRestored -= onRestored;
+            Volatile.Read(ref interrupt).Dispose();
             if (subscription is not null)
             {
                 await subscription.DisposeAsync();
