@@ -38,8 +38,8 @@ public sealed class ExistingServersTests
         await using (var dataSource = NpgsqlDataSource.Create(fleetDb))
         {
             await using var migrated = dataSource.CreateCommand("SELECT count(*) FROM schema_migrations WHERE component = 'management-api'");
-            // 0001_sessions and 0002_api_keys.
-            Assert.Equal(2L, await migrated.ExecuteScalarAsync(ct));
+            // 0001_sessions, 0002_api_keys and 0003_sessions_handover.
+            Assert.Equal(3L, await migrated.ExecuteScalarAsync(ct));
         }
 
         Assert.Equal(0, Native.Kill(apphost.Pid, 15));

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using AgentFleet.Sessions.Tests.Fixtures;
 
 namespace AgentFleet.Sessions.Tests;
@@ -20,8 +21,14 @@ public sealed class RecoveryTests(SessionsFixture infrastructure)
         }
         var agentPid = (await fleet.MessagesAsync(id, ct)).Select(e => e["metadata"]?["pid"]).First(p => p is not null)!.GetValue<int>();
 
-        await fleet.Runner.KillAsync();
+        // Read just before the kill: the runner owns the history, and while it is down ManagementApi answers 503.
         var before = await fleet.MessagesAsync(id, ct);
+        await fleet.Runner.KillAsync();
+        using (var down = await fleet.Http.GetAsync($"/v1/sessions/{id}/messages", ct))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+            Assert.Equal("service_unavailable", (await down.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>(ct))!["code"]!.GetValue<string>());
+        }
         await fleet.RestartRunnerAsync(ct);
 
         var interrupted = await fleet.WaitForAsync(id, s => Fleet.StatusOf(s) == "interrupted", ct);

@@ -43,13 +43,6 @@ public static class SessionsApi
         services.Caller.Require(CallerRole.Operator);
         Validate(request);
         var id = Guid.NewGuid();
-        var limit = services.Caller.IsAdmin ? 0 : services.Limits.Value.MaxActiveSessionsPerOwner;
-        if (await services.Sessions.InsertAsync(id, request, services.Caller, limit, cancellationToken) is { } active)
-        {
-            throw new ProblemException(StatusCodes.Status429TooManyRequests, ProblemCodes.ConcurrencyLimit, "Too many active sessions.",
-                $"Owner '{services.Caller.Owner}' has {active} sessions queued, running or paused; the limit is {limit}.",
-                "Wait for one to finish, or stop one (DELETE /v1/sessions/{id}).");
-        }
         var start = new StartSessionRequest
         {
             SessionId = id.ToString(),
@@ -60,10 +53,13 @@ public static class SessionsApi
             TimeoutSeconds = request.TimeoutSeconds ?? 0,
             BudgetUsd = (double)(request.BudgetUsd ?? 0),
             CallerRole = CallerIdentity.RoleName(services.Caller.Role),
+            Owner = services.Caller.Owner,
+            CreatedByKey = services.Caller.KeyId,
+            // The runner counts the owner's active sessions and records this one under one lock.
+            MaxActiveForOwner = services.Caller.IsAdmin ? 0 : services.Limits.Value.MaxActiveSessionsPerOwner,
         };
         start.Command.AddRange(request.Command ?? []);
         var info = await RunnerStart.StartAsync(start, services);
-        await services.Sessions.SetStatusAsync(id, info.Status, CancellationToken.None);
         var links = SessionLinksFor.Session(id);
         return TypedResults.Accepted(links.Self, new SessionCreated(id, info.Status, info.SessionDir, links));
     }
@@ -107,7 +103,7 @@ public static class SessionsApi
             throw Invalid("limit must be 1 to 5000 and since 0 or more.");
         }
         var after = Math.Min(since ?? 0, long.MaxValue - 1);
-        var events = await services.Events.ReadAsync(view.SessionId, after + 1, size, cancellationToken);
+        var events = await services.Sessions.ReadEventsAsync(view.SessionId, after + 1, size, cancellationToken);
         return TypedResults.Ok(new EventPage([.. events.Select(e => EventView.From(e, raw ?? false))], events.Count > 0 ? events[^1].Sequence : since ?? 0));
     }
 
@@ -175,7 +171,6 @@ public static class SessionsApi
         var view = await FindAsync(id, services, cancellationToken);
         var info = await RunnerErrors.CallAsync(() => call(services.Runner, view.SessionId.ToString(),
             new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken)));
-        await services.Sessions.SetStatusAsync(view.SessionId, info.Status, cancellationToken);
         return TypedResults.Ok(view with { Status = info.Status });
     }
 

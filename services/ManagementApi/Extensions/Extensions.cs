@@ -9,7 +9,6 @@ using AgentFleet.ManagementApi.Services;
 using AgentFleet.ServiceDefaults.Data;
 using AgentFleet.ServiceDefaults.Security;
 using AgentFleet.SessionRunner.Contracts;
-using AgentFleet.SessionRunner.Infrastructure;
 
 namespace AgentFleet.ManagementApi.Extensions;
 
@@ -36,8 +35,7 @@ internal static class Extensions
         builder.Services.Configure<SessionLimits>(builder.Configuration.GetSection(SessionLimits.Section));
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<SessionEventFeed>();
-        builder.Services.AddSingleton<SessionEventStore>();
-        builder.Services.AddSingleton<SessionRepository>();
+        builder.Services.AddSingleton<SessionQueries>();
         builder.Services.AddSingleton<SessionStreamer>();
         builder.Services.AddSingleton<SessionEventStreams>();
     }

@@ -1,15 +1,13 @@
 using AgentFleet.ManagementApi.Services;
 using AgentFleet.ServiceDefaults.Security;
 using AgentFleet.SessionRunner.Contracts;
-using AgentFleet.SessionRunner.Infrastructure;
 
 namespace AgentFleet.ManagementApi.Model;
 
 /// <summary>What the session endpoints depend on, as one [AsParameters] record, with the caller the gateway vouched for.</summary>
 public sealed record SessionServices(
     CallerIdentity Caller,
-    SessionRepository Sessions,
-    SessionEventStore Events,
+    SessionQueries Sessions,
     SessionEventStreams Streams,
     SessionRunnerGrpc.SessionRunnerClient Runner,
     Microsoft.Extensions.Options.IOptions<SessionLimits> Limits,

@@ -23,6 +23,8 @@ public static class RunnerErrors
         (StatusCode.PermissionDenied, var code) => new ProblemException(StatusCodes.Status403Forbidden, code ?? ProblemCodes.Forbidden, "The session runner refused this.", e.Status.Detail),
         (_, ProblemCodes.SandboxUnavailable) => new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemCodes.SandboxUnavailable,
             "Agents cannot be confined on this runner, so none is started.", e.Status.Detail, "GET /v1/status shows the sandbox and why it is unavailable."),
+        (StatusCode.ResourceExhausted, ProblemCodes.ConcurrencyLimit) => new ProblemException(StatusCodes.Status429TooManyRequests, ProblemCodes.ConcurrencyLimit,
+            "Too many active sessions.", e.Status.Detail, "Wait for one to finish, or stop one (DELETE /v1/sessions/{id})."),
         (StatusCode.ResourceExhausted, _) => new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable, "The session runner is out of room.", e.Status.Detail),
         _ => ByStatus(e),
     };

@@ -7,9 +7,9 @@ namespace AgentFleet.ManagementApi.Services;
 
 /// <summary>
 /// Starts a session on the runner without ever leaving an agent running that nobody can see. A refusal (the runner
-/// answered no) means nothing started: the row goes. No answer (a deadline, a dropped connection, the caller
-/// leaving) may mean it did: the start is idempotent for the same id, so it is asked again; if the runner still
-/// cannot be heard, the session is stopped if the runner has it, and its row kept, so it stays visible and counted.
+/// answered no) means nothing started, and the runner keeps no record of it. No answer (a deadline, a dropped
+/// connection, the caller leaving) may mean it did: the start is idempotent for the same id, so it is asked again; if
+/// the runner still cannot be heard, the session is stopped if the runner has it, so it stays visible and counted.
 /// </summary>
 public static partial class RunnerStart
 {
@@ -29,7 +29,6 @@ public static partial class RunnerStart
             }
             catch (RpcException e) when (IsRefusal(e.StatusCode))
             {
-                await services.Sessions.DeleteAsync(id, CancellationToken.None);
                 throw RunnerErrors.ToProblem(e);
             }
             catch (RpcException e)
@@ -57,18 +56,16 @@ public static partial class RunnerStart
     {
         try
         {
-            var stopped = await services.Runner.StopSessionAsync(new SessionRef { SessionId = id.ToString() },
+            await services.Runner.StopSessionAsync(new SessionRef { SessionId = id.ToString() },
                 new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)));
-            await services.Sessions.SetStatusAsync(id, stopped.Status, CancellationToken.None);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
             // The runner never had it: there is nothing to show.
-            await services.Sessions.DeleteAsync(id, CancellationToken.None);
         }
         catch (RpcException e)
         {
-            // Still no answer: the row stays, visible and counted against its owner, and can be stopped later.
+            // Still no answer: whatever the runner recorded stays, visible and counted against its owner, and can be stopped later.
             LogUnanswered(services.Logger, id, 0, e.StatusCode.ToString());
         }
     }

@@ -2,8 +2,6 @@ using System.Threading.Channels;
 using AgentFleet.ManagementApi.Infrastructure;
 using AgentFleet.ServiceDefaults.Streams;
 using AgentFleet.SessionRunner.Contracts;
-using AgentFleet.SessionRunner.Infrastructure;
-using AgentFleet.SessionRunner.Model;
 using StackExchange.Redis;
 
 namespace AgentFleet.ManagementApi.Services;
@@ -30,7 +28,7 @@ public interface ISessionStreamSink
 /// stream polls PostgreSQL instead, says so, and goes back to Redis when it returns. A quiet spell also checks
 /// PostgreSQL, so an event whose live copy was lost still arrives.
 /// </summary>
-public sealed partial class SessionStreamer(SessionEventStore store, SessionEventFeed feed, IConnectionMultiplexer redis, ILogger<SessionStreamer> logger)
+public sealed partial class SessionStreamer(SessionQueries store, SessionEventFeed feed, IConnectionMultiplexer redis, ILogger<SessionStreamer> logger)
 {
     private const int PageSize = 500;
     private static readonly TimeSpan LiveQuiet = TimeSpan.FromSeconds(2);
@@ -69,7 +67,7 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
             }
             var stream = new SequencedStream<StreamedEvent>
             {
-                ReadHistory = async (from, limit, ct) => [.. (await store.ReadAsync(sessionId, from, limit, ct)).Select(e => new StreamedEvent(e))],
+                ReadHistory = async (from, limit, ct) => [.. (await store.ReadEventsAsync(sessionId, from, limit, ct)).Select(e => new StreamedEvent(e))],
                 SequenceOf = static e => e.Sequence,
                 Write = sink.WriteEventAsync,
                 Flush = sink.FlushAsync,
@@ -80,8 +78,8 @@ public sealed partial class SessionStreamer(SessionEventStore store, SessionEven
                     // A client that already has the end (it resumes after it, or claims a position past it) gets nothing more.
                     if (last is null && next > 1)
                     {
-                        var newest = await store.MaxSequenceAsync(sessionId, ct);
-                        last = newest == 0 ? null : (await store.ReadAsync(sessionId, Math.Min(next - 1, newest), 1, ct)).Select(e => new StreamedEvent(e)).FirstOrDefault();
+                        var newest = (await store.FindAsync(sessionId, null, ct))?.LastSequence ?? 0;
+                        last = newest == 0 ? null : (await store.ReadEventsAsync(sessionId, Math.Min(next - 1, newest), 1, ct)).Select(e => new StreamedEvent(e)).FirstOrDefault();
                     }
                     return last is { EndsRun: true } ? AfterHistory.Over : AfterHistory.Live;
                 },

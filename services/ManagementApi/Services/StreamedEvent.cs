@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AgentFleet.ManagementApi.Model;
 using AgentFleet.SessionRunner.Contracts;
-using AgentFleet.SessionRunner.Model;
 
 namespace AgentFleet.ManagementApi.Services;
 
@@ -23,7 +22,7 @@ public sealed class StreamedEvent(SessionEvent sessionEvent)
 
     public long Sequence => sessionEvent.Sequence;
 
-    public bool EndsRun => SessionEvents.EndsRun(sessionEvent);
+    public bool EndsRun => sessionEvent.EndsRun;
 
     /// <summary>The event as clients read it (<see cref="EventView"/>), UTF-8 JSON: one WebSocket text frame.</summary>
     public byte[] Json => _json ??= JsonSerializer.SerializeToUtf8Bytes(EventView.From(sessionEvent), JsonOptions);

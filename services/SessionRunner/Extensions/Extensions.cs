@@ -34,6 +34,7 @@ internal static class Extensions
         builder.Services.AddIdentitySigner();
 
         builder.Services.AddSingleton<SessionEventStore>();
+        builder.Services.AddSingleton<SessionRecords>();
         builder.Services.AddSingleton<SessionEventHub>();
         builder.Services.AddSingleton<SessionEventPublisher>();
         builder.Services.AddSingleton<SessionWatch>();

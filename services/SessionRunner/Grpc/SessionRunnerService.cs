@@ -1,12 +1,13 @@
 using Grpc.Core;
 using AgentFleet.SessionRunner.Contracts;
+using AgentFleet.SessionRunner.Infrastructure;
 using AgentFleet.SessionRunner.Services;
 using Google.Protobuf;
 
 namespace AgentFleet.SessionRunner.Grpc;
 
 /// <summary>Serves session_runner.proto over the supervisor; its RpcExceptions are the statuses callers see.</summary>
-internal sealed class SessionRunnerService(SessionSupervisor supervisor, SessionWatch watch) : SessionRunnerGrpc.SessionRunnerBase
+internal sealed class SessionRunnerService(SessionSupervisor supervisor, SessionWatch watch, SessionRecords records, SessionEventStore events) : SessionRunnerGrpc.SessionRunnerBase
 {
     public override Task<SessionInfo> StartSession(StartSessionRequest request, ServerCallContext context) =>
         supervisor.StartSessionAsync(request);
@@ -37,4 +38,34 @@ internal sealed class SessionRunnerService(SessionSupervisor supervisor, Session
     public override Task ReadLog(ReadLogRequest request, IServerStreamWriter<LogChunk> chunks, ServerCallContext context) =>
         SessionLog.StreamAsync(supervisor.Find(request.SessionId), request.Offset, request.Follow,
             (data, offset) => chunks.WriteAsync(new LogChunk { Data = ByteString.CopyFrom(data), Offset = offset }), context.CancellationToken);
+
+    public override async Task<SessionRecord> FindSession(SessionRef request, ServerCallContext context) =>
+        await records.FindAsync(ParseId(request.SessionId), context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"Session {request.SessionId} does not exist."));
+
+    public override Task<SessionList> ListSessions(ListSessionsRequest request, ServerCallContext context)
+    {
+        if (request.Limit is < 1 or > 500 || request.Offset < 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "limit must be 1 to 500 and offset 0 or more."));
+        }
+        return records.ListAsync(NullIfEmpty(request.Owner), NullIfEmpty(request.Status), request.Limit, request.Offset, context.CancellationToken);
+    }
+
+    public override async Task<SessionEventPage> ReadEvents(ReadEventsRequest request, ServerCallContext context)
+    {
+        if (request.Limit is < 1 or > 5000 || request.FromSequence < 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "limit must be 1 to 5000 and from_sequence 0 or more."));
+        }
+        var page = new SessionEventPage();
+        page.Events.AddRange(await events.ReadAsync(ParseId(request.SessionId), request.FromSequence, request.Limit, context.CancellationToken));
+        return page;
+    }
+
+    private static Guid ParseId(string sessionId) => Guid.TryParse(sessionId, out var id)
+        ? id
+        : throw new RpcException(new Status(StatusCode.InvalidArgument, "session_id must be a UUID."));
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 }

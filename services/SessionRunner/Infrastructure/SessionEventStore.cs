@@ -1,4 +1,5 @@
 using AgentFleet.SessionRunner.Contracts;
+using AgentFleet.SessionRunner.Model;
 using Google.Protobuf.WellKnownTypes;
 using Npgsql;
 using NpgsqlTypes;
@@ -6,8 +7,8 @@ using NpgsqlTypes;
 namespace AgentFleet.SessionRunner.Infrastructure;
 
 /// <summary>
-/// <c>session_events</c> in PostgreSQL. The runner appends (it is the only writer); ManagementApi compiles this
-/// file too, by path, to read history.
+/// <c>session_events</c> in PostgreSQL. The runner is its only writer and reader; other services read history through
+/// the runner's ReadEvents and WatchSession.
 /// </summary>
 public sealed class SessionEventStore(NpgsqlDataSource dataSource)
 {
@@ -49,7 +50,7 @@ public sealed class SessionEventStore(NpgsqlDataSource dataSource)
         var events = new List<SessionEvent>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            events.Add(new SessionEvent
+            var sessionEvent = new SessionEvent
             {
                 Id = reader.GetGuid(0).ToString(),
                 SessionId = reader.GetGuid(1).ToString(),
@@ -60,7 +61,9 @@ public sealed class SessionEventStore(NpgsqlDataSource dataSource)
                 MetadataJson = reader.IsDBNull(6) ? "" : reader.GetString(6),
                 Raw = reader.IsDBNull(7) ? "" : reader.GetString(7),
                 CreatedAt = Timestamp.FromDateTime(reader.GetFieldValue<DateTime>(8)),
-            });
+            };
+            sessionEvent.EndsRun = SessionEvents.EndsRun(sessionEvent);
+            events.Add(sessionEvent);
         }
         return events;
     }

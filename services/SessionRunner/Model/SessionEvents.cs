@@ -3,7 +3,7 @@ using AgentFleet.SessionRunner.Contracts;
 
 namespace AgentFleet.SessionRunner.Model;
 
-/// <summary>Reading the session state that lifecycle events carry. ManagementApi compiles this file too, by path.</summary>
+/// <summary>Reading the session state that lifecycle events carry.</summary>
 public static class SessionEvents
 {
     /// <summary>The session status a lifecycle event announces (its <c>sessionStatus</c>), or null for any other event.</summary>

@@ -75,7 +75,7 @@ public sealed class AgentSession(SessionMeta meta, string directory, string stat
         try
         {
             var sequence = _lastSequence + 1;
-            await writer.EnqueueAsync(new SessionEvent
+            var sessionEvent = new SessionEvent
             {
                 Id = Guid.NewGuid().ToString(),
                 SessionId = Id,
@@ -87,7 +87,9 @@ public sealed class AgentSession(SessionMeta meta, string directory, string stat
                 MetadataJson = agentEvent.Metadata?.ToJsonString().Replace("\\u0000", "\\uFFFD", StringComparison.Ordinal) ?? "",
                 Raw = WithoutNul(agentEvent.Raw),
                 CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
-            }, cancellationToken);
+            };
+            sessionEvent.EndsRun = SessionEvents.EndsRun(sessionEvent);
+            await writer.EnqueueAsync(sessionEvent, cancellationToken);
             Interlocked.Exchange(ref _lastSequence, sequence);
             return sequence;
         }

@@ -25,6 +25,7 @@ public sealed partial class SessionSupervisor(
     SessionKeys keys,
     SessionEventWriter writer,
     SessionEventStore store,
+    SessionRecords records,
     ILogger<SessionSupervisor> logger) : IHostedService
 {
     private readonly SessionRunnerOptions _options = options.Value;
@@ -91,6 +92,28 @@ public sealed partial class SessionSupervisor(
             throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
         }
 
+        var owner = request.Owner is { Length: > 0 } named ? named : "admin";
+        var (inserted, overLimit) = await records.InsertAsync(Guid.Parse(id), request, owner, CancellationToken.None);
+        if (overLimit is { } active)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                $"Owner '{owner}' has {active} sessions queued, running or paused; the limit is {request.MaxActiveForOwner}."),
+                new Metadata { { ProblemCodes.GrpcTrailer, ProblemCodes.ConcurrencyLimit } });
+        }
+        try
+        {
+            return await QueueAsync(id, request, directory);
+        }
+        catch when (inserted)
+        {
+            // Refused after all: a session that never started is not on record.
+            await records.DeleteAsync(Guid.Parse(id), CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task<SessionInfo> QueueAsync(string id, StartSessionRequest request, string directory)
+    {
         var meta = new SessionMeta
         {
             SessionId = id,
