@@ -78,8 +78,14 @@ public sealed partial class SessionStreamer(SessionQueries store, SessionEventFe
                     // A client that already has the end (it resumes after it, or claims a position past it) gets nothing more.
                     if (last is null && next > 1)
                     {
-                        var newest = (await store.FindAsync(sessionId, null, ct))?.LastSequence ?? 0;
-                        last = newest == 0 ? null : (await store.ReadEventsAsync(sessionId, Math.Min(next - 1, newest), 1, ct)).Select(e => new StreamedEvent(e)).FirstOrDefault();
+                        // The event it has last, or, for a position past the end, the newest there is.
+                        var at = (await store.ReadEventsAsync(sessionId, next - 1, 1, ct)).FirstOrDefault();
+                        if (at is null)
+                        {
+                            var newest = (await store.FindAsync(sessionId, null, ct))?.LastSequence ?? 0;
+                            at = newest == 0 ? null : (await store.ReadEventsAsync(sessionId, newest, 1, ct)).FirstOrDefault();
+                        }
+                        last = at is null ? null : new StreamedEvent(at);
                     }
                     return last is { EndsRun: true } ? AfterHistory.Over : AfterHistory.Live;
                 },
