@@ -46,6 +46,8 @@ public static class OpenTelemetryExtensions
                 .AddGrpcClientInstrumentation()
                 .AddSource(TelemetryNames.ProjectWildcard));
 
+        builder.Services.AddHostedService<TelemetryFlush>();
+
         // OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_PROTOCOL, _HEADERS and the rest are read by the SDK itself.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
