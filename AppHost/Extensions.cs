@@ -1,3 +1,4 @@
+using AgentFleet.Hosting.Testing;
 using AgentFleet.Hosting;
 using System.Reflection;
 using AgentFleet.Hosting.ApplicationModel;
@@ -20,7 +21,18 @@ internal static class Extensions
         // The repository's .fleet is recorded at build time; FLEET_HOME may point anywhere else.
         var repository = Path.GetDirectoryName(typeof(Extensions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == "FleetHome")?.Value ?? app.FleetHome)!;
-        var claude = Path.Combine(repository, "tools", "agents", "node_modules", ".bin", "claude");
+        // The agent CLIs (Claude Code, pinned in tools/agents/package-lock.json) are installed here when missing or
+        // stale, so the run command alone gives working claude sessions. Without npm, claude sessions get a 409 that says so.
+        var agents = Path.Combine(repository, "tools", "agents");
+        try
+        {
+            NpmPackages.EnsureInstalled(agents, onInstall: () => System.Console.WriteLine($"Installing the agent CLIs: npm ci --prefix {agents} ..."));
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            System.Console.Error.WriteLine($"The agent CLIs could not be installed, so claude sessions are unavailable: {e.Message}");
+        }
+        var claude = Path.Combine(agents, "node_modules", ".bin", "claude");
         return File.Exists(claude) ? builder.WithEnvironment("SessionRunner__Claude__Path", claude) : builder;
     }
 

@@ -3,14 +3,14 @@ using System.Diagnostics;
 namespace AgentFleet.Hosting.Testing;
 
 /// <summary>
-/// npm packages a test needs (the Claude Code CLI, <c>@grpc/grpc-js</c>), installed by the test itself: <c>npm ci</c>
-/// runs once when <c>node_modules</c> is missing or older than <c>package-lock.json</c>, so <c>dotnet test</c> on a
-/// fresh clone needs nothing typed first. Test assemblies run in parallel: a lock file makes one install at a time
+/// npm packages the fleet and its tests need (the Claude Code CLI, <c>@grpc/grpc-js</c>), installed by whoever needs them
+/// (the AppHost, a test): <c>npm ci</c> runs once when <c>node_modules</c> is missing or older than
+/// <c>package-lock.json</c>, so neither <c>dotnet run</c> nor <c>dotnet test</c> on a fresh clone needs anything typed first. Test assemblies run in parallel: a lock file makes one install at a time
 /// per folder, and the others find it done.
 /// </summary>
 public static class NpmPackages
 {
-    public static void EnsureInstalled(string directory)
+    public static void EnsureInstalled(string directory, Action? onInstall = null)
     {
         if (IsCurrent(directory))
         {
@@ -21,6 +21,7 @@ public static class NpmPackages
         {
             return;
         }
+        onInstall?.Invoke();
         var start = new ProcessStartInfo("npm") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[] { "ci", "--prefix", directory, "--no-audit", "--no-fund", "--loglevel=error" })
         {
