@@ -28,6 +28,9 @@ public sealed class AppHostLifecycleTests
         {
             using var response = await http.GetAsync(service.Endpoints["http"] + "/health", ct);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            // Every service's /metrics is what Prometheus accepts.
+            var (exitCode, output) = await PromtoolAsync(await http.GetStringAsync(service.Endpoints["http"] + "/metrics", ct), ct);
+            Assert.True(exitCode == 0, $"promtool check metrics failed for {service.Name}:\n{output}");
         }
         // Wired end to end: the admin key works at the gateway, a key it makes is verified over ManagementApi's
         // gRPC endpoint, and the same call straight to the service, without the gateway's signature, is refused.
@@ -118,6 +121,17 @@ public sealed class AppHostLifecycleTests
     }
 
     /// <summary>Each gRPC service and a method of its contract (the request is empty on the wire either way).</summary>
+    private static async Task<(int ExitCode, string Output)> PromtoolAsync(string exposition, CancellationToken ct)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("promtool", "check metrics") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        await process.StandardInput.WriteAsync(exposition);
+        process.StandardInput.Close();
+        var output = await process.StandardOutput.ReadToEndAsync(ct) + await process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        return (process.ExitCode, output);
+    }
+
     private static readonly Marshaller<Empty> EmptyMarshaller = Marshallers.Create(m => m.ToByteArray(), Empty.Parser.ParseFrom);
 
     private static readonly (string Service, Method<Empty, Empty> Method)[] GrpcContracts =
