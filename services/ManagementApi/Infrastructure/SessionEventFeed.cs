@@ -24,7 +24,7 @@ public sealed class SessionEventFeed(IConnectionMultiplexer redis)
             if (!_topics.TryGetValue(sessionId, out var topic))
             {
                 var created = new Topic();
-                var subscribing = redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(SessionEventChannel.For(sessionId)));
+                var subscribing = redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Channel(sessionId)));
                 try
                 {
                     created.Messages = await subscribing.WaitAsync(cancellationToken);
@@ -48,6 +48,9 @@ public sealed class SessionEventFeed(IConnectionMultiplexer redis)
             _gate.Release();
         }
     }
+
+    /// <summary>The channel session_runner.proto names for a session's event batches: <c>session:{session_id}:events</c>.</summary>
+    public static string Channel(string sessionId) => $"session:{sessionId}:events";
 
     private async Task RemoveAsync(string sessionId, Topic topic, Watcher watcher)
     {
