@@ -14,7 +14,7 @@ app.UseAuthentication();
 app.UseGatewayRateLimiting();
 app.UseAuthorization();
 app.UseGatewayDocs();
-app.MapReverseProxy();
+app.MapProxyRoutes();
 app.Run();
 
 /// <summary>Visible to functional tests through WebApplicationFactory.</summary>

@@ -49,6 +49,9 @@ internal static class Extensions
         builder.Services.AddSingleton<LocalTokenBuckets>();
         builder.Services.AddSingleton<GatewayRateLimiter>();
 
+        // YARP's forwarder over one pooled client for every cluster: no proxy, no redirects, no decompression, no
+        // cookies; the trace context goes along as YARP propagates it.
+        builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton(new HttpMessageInvoker(new SocketsHttpHandler
         {
             UseProxy = false,
@@ -56,13 +59,13 @@ internal static class Extensions
             AutomaticDecompression = System.Net.DecompressionMethods.None,
             UseCookies = false,
             EnableMultipleHttp2Connections = true,
+            ActivityHeadersPropagator = new Yarp.ReverseProxy.Forwarder.ReverseProxyPropagator(System.Diagnostics.DistributedContextPropagator.Current),
             ConnectTimeout = TimeSpan.FromSeconds(5),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
             MaxConnectionsPerServer = int.MaxValue,
         }, disposeHandler: true));
         builder.Services.AddSingleton<ForwardingFailures>();
-        builder.Services.AddSingleton<UpgradeForwarder>();
-        builder.Services.AddSingleton<HttpForwarder>();
+        builder.Services.AddSingleton<RouteForwarder>();
 
         if (configuration.GetSection("Cors:Origins").Get<string[]>() is { Length: > 0 } origins)
         {

@@ -2,6 +2,7 @@ using AgentFleet.Gateway.Configuration;
 using AgentFleet.Gateway.Telemetry;
 using AgentFleet.ServiceDefaults.Problems;
 using Microsoft.AspNetCore.Http.Features;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace AgentFleet.Gateway.Forwarding;
 
@@ -9,12 +10,15 @@ namespace AgentFleet.Gateway.Forwarding;
 /// What the client hears when a forward fails before the service answered: 413 for a body over the route's limit,
 /// 504 when the service stayed silent past the route's timeout, 502 when it could not be reached; nothing when the
 /// client itself left. Once a response has begun there is no status to send, so the connection is cut instead.
+/// YARP's forwarder says which of these happened (<see cref="ForwarderError"/>).
 /// </summary>
 public sealed partial class ForwardingFailures(IProblemDetailsService problems, GatewayMetrics metrics, ILogger<ForwardingFailures> logger)
 {
-    public async Task SendFailedAsync(HttpContext context, ProxyRoute route, Uri destination, Exception e, bool timedOut)
+    /// <summary>After YARP's forwarder reported <paramref name="error"/>.</summary>
+    public async Task ForwardFailedAsync(HttpContext context, ProxyRoute route, Uri destination, ForwarderError error, Exception? e)
     {
-        if (context.RequestAborted.IsCancellationRequested)
+        if (context.RequestAborted.IsCancellationRequested || error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled
+            or ForwarderError.ResponseBodyCanceled or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled)
         {
             return;
         }
@@ -23,14 +27,20 @@ public sealed partial class ForwardingFailures(IProblemDetailsService problems, 
             await FailAsync(context, route, StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large.",
                 $"This route accepts at most {route.MaxRequestBodySize ?? context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes.", "body_too_large");
         }
-        else if (timedOut)
+        else if (context.Response.HasStarted)
+        {
+            // The service broke off mid-body: the client's connection is cut too, so it sees a truncated answer, not a complete one.
+            LogBodyFailed(logger, route.Id, error, e?.Message);
+            await FailAsync(context, route, StatusCodes.Status502BadGateway, ProblemCodes.BadGateway, "", "", "aborted");
+        }
+        else if (error is ForwarderError.RequestTimedOut or ForwarderError.UpgradeActivityTimeout)
         {
             await FailAsync(context, route, StatusCodes.Status504GatewayTimeout, ProblemCodes.Timeout, "The service did not answer in time.",
                 $"{route.Cluster.Id} did not answer within {route.Timeout.TotalSeconds:0.#} s.", "timeout");
         }
         else
         {
-            LogConnectFailed(logger, route.Cluster.Id, destination, e.Message);
+            LogConnectFailed(logger, route.Cluster.Id, destination, error, e?.Message);
             await FailAsync(context, route, StatusCodes.Status502BadGateway, ProblemCodes.BadGateway, "The service is unreachable.",
                 $"{route.Cluster.Id} could not be reached.", "connect");
         }
@@ -60,6 +70,9 @@ public sealed partial class ForwardingFailures(IProblemDetailsService problems, 
         return null;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to {Cluster} ({Destination}) failed: {Reason}")]
-    private static partial void LogConnectFailed(ILogger logger, string cluster, Uri destination, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to {Cluster} ({Destination}) failed: {Error} {Reason}")]
+    private static partial void LogConnectFailed(ILogger logger, string cluster, Uri destination, ForwarderError error, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Route {Route}: the forward broke off mid-body: {Error} {Reason}")]
+    private static partial void LogBodyFailed(ILogger logger, string route, ForwarderError error, string? reason);
 }

@@ -11,10 +11,10 @@ public static class ProxyEndpoints
     /// authorization middleware applies the route's policy; the route itself rides along as endpoint metadata for
     /// the rate limiter and the forwarder.
     /// </summary>
-    public static IEndpointRouteBuilder MapReverseProxy(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapProxyRoutes(this IEndpointRouteBuilder app)
     {
         var routes = app.ServiceProvider.GetRequiredService<IReadOnlyList<ProxyRoute>>();
-        var forwarder = app.ServiceProvider.GetRequiredService<HttpForwarder>();
+        var forwarder = app.ServiceProvider.GetRequiredService<RouteForwarder>();
         foreach (var route in routes)
         {
             RequestDelegate handler = context => forwarder.ForwardAsync(context, route);
