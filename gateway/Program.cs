@@ -1,6 +1,6 @@
 using AgentFleet.Gateway.Docs;
 using AgentFleet.Gateway.Extensions;
-using AgentFleet.Gateway.Routing;
+using AgentFleet.Gateway.Forwarding;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -14,7 +14,7 @@ app.UseAuthentication();
 app.UseGatewayRateLimiting();
 app.UseAuthorization();
 app.UseGatewayDocs();
-app.MapProxyRoutes();
+app.MapReverseProxy(ProxyPipeline.Configure);
 app.Run();
 
 /// <summary>Visible to functional tests through WebApplicationFactory.</summary>

@@ -2,6 +2,7 @@ using AgentFleet.Gateway.Auth;
 using AgentFleet.Gateway.Configuration;
 using AgentFleet.Gateway.Forwarding;
 using AgentFleet.Gateway.RateLimiting;
+using AgentFleet.Gateway.Routing;
 using AgentFleet.Gateway.Telemetry;
 using AgentFleet.ServiceDefaults.Grpc;
 using AgentFleet.ManagementApi.Contracts;
@@ -49,23 +50,21 @@ internal static class Extensions
         builder.Services.AddSingleton<LocalTokenBuckets>();
         builder.Services.AddSingleton<GatewayRateLimiter>();
 
-        // YARP's forwarder over one pooled client for every cluster: no proxy, no redirects, no decompression, no
-        // cookies; the trace context goes along as YARP propagates it.
-        builder.Services.AddHttpForwarder();
-        builder.Services.AddSingleton(new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = System.Net.DecompressionMethods.None,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-            ActivityHeadersPropagator = new Yarp.ReverseProxy.Forwarder.ReverseProxyPropagator(System.Diagnostics.DistributedContextPropagator.Current),
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
-            MaxConnectionsPerServer = int.MaxValue,
-        }, disposeHandler: true));
+        // YARP: the checked routes as its configuration, one pooled client per cluster (YARP's defaults: no proxy, no
+        // redirects, no decompression, no cookies, several HTTP/2 connections when one runs out of streams).
+        var proxyRoutes = new ProxyRoutes(routes);
+        builder.Services.AddSingleton(proxyRoutes);
+        builder.Services.AddReverseProxy()
+            .LoadFromMemory(proxyRoutes.Routes, proxyRoutes.Clusters)
+            .ConfigureHttpClient((_, handler) =>
+            {
+                handler.ConnectTimeout = TimeSpan.FromSeconds(5);
+                handler.PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2);
+            })
+            .AddTransforms<FleetTransforms>();
         builder.Services.AddSingleton<ForwardingFailures>();
-        builder.Services.AddSingleton<RouteForwarder>();
+        // For /docs, which fetches each service's OpenAPI document itself.
+        builder.Services.AddSingleton(new HttpMessageInvoker(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(5) }, disposeHandler: true));
 
         if (configuration.GetSection("Cors:Origins").Get<string[]>() is { Length: > 0 } origins)
         {

@@ -15,7 +15,7 @@ namespace AgentFleet.Gateway.Forwarding;
 public sealed partial class ForwardingFailures(IProblemDetailsService problems, GatewayMetrics metrics, ILogger<ForwardingFailures> logger)
 {
     /// <summary>After YARP's forwarder reported <paramref name="error"/>.</summary>
-    public async Task ForwardFailedAsync(HttpContext context, ProxyRoute route, Uri destination, ForwarderError error, Exception? e)
+    public async Task ForwardFailedAsync(HttpContext context, ProxyRoute route, Uri? destination, ForwarderError error, Exception? e)
     {
         if (context.RequestAborted.IsCancellationRequested || error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled
             or ForwarderError.ResponseBodyCanceled or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled)
@@ -71,7 +71,7 @@ public sealed partial class ForwardingFailures(IProblemDetailsService problems, 
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to {Cluster} ({Destination}) failed: {Error} {Reason}")]
-    private static partial void LogConnectFailed(ILogger logger, string cluster, Uri destination, ForwarderError error, string? reason);
+    private static partial void LogConnectFailed(ILogger logger, string cluster, Uri? destination, ForwarderError error, string? reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Route {Route}: the forward broke off mid-body: {Error} {Reason}")]
     private static partial void LogBodyFailed(ILogger logger, string route, ForwarderError error, string? reason);

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net;
 using AgentFleet.Gateway.Configuration;
+using AgentFleet.Gateway.Routing;
 using AgentFleet.Gateway.Telemetry;
+using Yarp.ReverseProxy.Model;
 using AgentFleet.ServiceDefaults.Problems;
 using AgentFleet.ServiceDefaults.Security;
 using Microsoft.Extensions.Options;
@@ -13,11 +15,12 @@ namespace AgentFleet.Gateway.RateLimiting;
 /// authentication, so a caller is counted by key wherever it connects from. A stream (SSE, WebSocket) is one request:
 /// it is counted when it opens.
 /// </summary>
-public sealed class RateLimitMiddleware(RequestDelegate next, GatewayRateLimiter limiter, IOptions<RateLimitingConfig> options, IProblemDetailsService problems, GatewayMetrics metrics)
+public sealed class RateLimitMiddleware(RequestDelegate next, ProxyRoutes routes, GatewayRateLimiter limiter, IOptions<RateLimitingConfig> options, IProblemDetailsService problems, GatewayMetrics metrics)
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<ProxyRoute>() is not { RateLimit: { } policy }
+        if (context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>() is not { } model
+            || !routes.ById.TryGetValue(model.Config.RouteId, out var route) || route.RateLimit is not { } policy
             || (options.Value.ExemptLoopback && context.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)))
         {
             await next(context);

@@ -12,7 +12,8 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseCallerIdentity();
 app.UseOutputNameGuard();
-app.UseWebSockets();
+// Pings every 15 s keep an idle stream alive through the gateway, which cuts a connection silent past its route's timeout.
+app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
 app.MapOpenApi();
 app.MapGrpcService<ComfyBridgeService>();
 app.MapGrpcHealthChecksService();

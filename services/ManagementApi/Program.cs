@@ -11,7 +11,8 @@ builder.AddApplicationServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseCallerIdentity();
-app.UseWebSockets();
+// Pings every 15 s keep an idle stream alive through the gateway, which cuts a connection silent past its route's timeout.
+app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
 app.MapOpenApi();
 app.MapSessionsApi();
 app.MapStatusApi();
