@@ -49,6 +49,7 @@ internal static class Extensions
         builder.Services.AddSingleton<TokenLeases>();
         builder.Services.AddSingleton<LocalTokenBuckets>();
         builder.Services.AddSingleton<GatewayRateLimiter>();
+        builder.Services.AddGatewayRateLimiter(routes);
 
         // YARP: the checked routes as its configuration, one pooled client per cluster (YARP's defaults: no proxy, no
         // redirects, no decompression, no cookies, several HTTP/2 connections when one runs out of streams).
@@ -86,7 +87,7 @@ internal static class Extensions
 
     public static WebApplication UseGatewayRateLimiting(this WebApplication app)
     {
-        app.UseMiddleware<RateLimitMiddleware>();
+        app.UseRateLimiter();
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using AgentFleet.Gateway.Configuration;
+using AgentFleet.Gateway.RateLimiting;
 using Yarp.ReverseProxy.Forwarder;
 using YarpRoute = Yarp.ReverseProxy.Configuration.RouteConfig;
 using YarpCluster = Yarp.ReverseProxy.Configuration.ClusterConfig;
@@ -9,8 +10,8 @@ namespace AgentFleet.Gateway.Routing;
 /// The gateway's routes as YARP's configuration, made from the <c>ReverseProxy</c> section once
 /// <see cref="GatewayConfigLoader"/> has checked everything it names. Each route gets a cluster of its own (its
 /// cluster's destinations and HTTP version) because the route's timeout is the cluster's activity timeout in YARP:
-/// how long the service may stay silent, before it answers or between two pieces of a stream. Its authorization policy
-/// is YARP's route setting; its rate-limit policy is looked up by route id (<see cref="ById"/>).
+/// how long the service may stay silent, before it answers or between two pieces of a stream. Its authorization and
+/// rate-limiter policies are YARP's route settings.
 /// </summary>
 public sealed class ProxyRoutes(IReadOnlyList<ProxyRoute> routes)
 {
@@ -22,6 +23,7 @@ public sealed class ProxyRoutes(IReadOnlyList<ProxyRoute> routes)
         ClusterId = ClusterOf(route),
         Match = new Yarp.ReverseProxy.Configuration.RouteMatch { Path = route.Pattern, Methods = route.Methods.Count == 0 ? null : route.Methods },
         AuthorizationPolicy = route.AuthorizationPolicy,
+        RateLimiterPolicy = route.RateLimit is { } limit ? RateLimiterSetup.PolicyName(limit) : "Disable",
         Transforms = route.PathRemovePrefix is { } prefix ? [new Dictionary<string, string> { ["PathRemovePrefix"] = prefix }] : null,
     })];
 
