@@ -32,11 +32,13 @@ public static class GatewayConfigLoader
         foreach (var (id, cluster) in proxy.Clusters)
         {
             var destinations = new List<Uri>();
+            var configured = new List<string>();
             foreach (var (name, destination) in cluster.Destinations)
             {
                 if (Resolve(configuration, destination.Address, out var error) is { } address)
                 {
                     destinations.Add(address);
+                    configured.Add(destination.Address!);
                 }
                 else
                 {
@@ -57,7 +59,7 @@ public static class GatewayConfigLoader
             {
                 errors.Add($"Cluster '{id}': HttpRequest:Version '{cluster.HttpRequest.Version}' is not 1.1 or 2.");
             }
-            clusters[id] = new ProxyCluster(id, destinations, version ?? System.Net.HttpVersion.Version11);
+            clusters[id] = new ProxyCluster(id, destinations, version ?? System.Net.HttpVersion.Version11, configured);
         }
 
         var routes = new List<ProxyRoute>();

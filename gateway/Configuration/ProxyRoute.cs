@@ -12,9 +12,14 @@ public sealed record ProxyRoute(
     long? MaxRequestBodySize,
     string? PathRemovePrefix);
 
-/// <summary>A cluster after validation: its destinations as addresses, taken in turn.</summary>
-public sealed class ProxyCluster(string id, IReadOnlyList<Uri> destinations, Version version)
+/// <summary>
+/// A cluster after validation: its destinations as configured (service names such as <c>http://management-api</c>,
+/// which service discovery resolves when YARP calls them) and as the addresses they named at start, taken in turn.
+/// </summary>
+public sealed class ProxyCluster(string id, IReadOnlyList<Uri> destinations, Version version, IReadOnlyList<string>? configured = null)
 {
+    public IReadOnlyList<string> Configured { get; } = configured ?? [.. destinations.Select(d => d.ToString())];
+
     private int _next = -1;
 
     public string Id { get; } = id;

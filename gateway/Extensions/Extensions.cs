@@ -62,7 +62,8 @@ internal static class Extensions
                 handler.ConnectTimeout = TimeSpan.FromSeconds(5);
                 handler.PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2);
             })
-            .AddTransforms<FleetTransforms>();
+            .AddTransforms<FleetTransforms>()
+            .AddServiceDiscoveryDestinationResolver();
         builder.Services.AddSingleton<ForwardingFailures>();
         // For /docs, which fetches each service's OpenAPI document itself.
         builder.Services.AddSingleton(new HttpMessageInvoker(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(5) }, disposeHandler: true));

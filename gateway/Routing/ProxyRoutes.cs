@@ -30,8 +30,9 @@ public sealed class ProxyRoutes(IReadOnlyList<ProxyRoute> routes)
     public IReadOnlyList<YarpCluster> Clusters { get; } = [.. routes.Select(route => new YarpCluster
     {
         ClusterId = ClusterOf(route),
-        Destinations = route.Cluster.Destinations.Select((address, i) => (address, i))
-            .ToDictionary(d => $"d{d.i}", d => new Yarp.ReverseProxy.Configuration.DestinationConfig { Address = d.address.ToString() }),
+        // As configured: service names are resolved by service discovery (AddServiceDiscoveryDestinationResolver).
+        Destinations = route.Cluster.Configured.Select((address, i) => (address, i))
+            .ToDictionary(d => $"d{d.i}", d => new Yarp.ReverseProxy.Configuration.DestinationConfig { Address = d.address }),
         HttpRequest = new ForwarderRequestConfig
         {
             ActivityTimeout = route.Timeout,
