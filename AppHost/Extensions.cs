@@ -45,16 +45,21 @@ internal static class Extensions
         builder.WithEnvironment("ComfyUI__OutputDirectory", Path.Combine(app.FleetHome, "comfy-outputs"));
 
     /// <summary>9090 unless <c>GATEWAY_PORT</c> says otherwise; 0 picks a free port.</summary>
-    public static int? GatewayPort()
+    public static int? GatewayPort() => PortFromEnvironment("GATEWAY_PORT", 9090);
+
+    /// <summary>The gateway's HTTP/2 (h2c) port for gRPC clients: 9091 unless <c>GATEWAY_GRPC_PORT</c> says otherwise; 0 picks a free port.</summary>
+    public static int? GatewayGrpcPort() => PortFromEnvironment("GATEWAY_GRPC_PORT", 9091);
+
+    private static int? PortFromEnvironment(string variable, int standard)
     {
-        var configured = Environment.GetEnvironmentVariable("GATEWAY_PORT");
+        var configured = Environment.GetEnvironmentVariable(variable);
         if (string.IsNullOrEmpty(configured))
         {
-            return 9090;
+            return standard;
         }
         if (!int.TryParse(configured, out var port) || port is < 0 or > 65535)
         {
-            throw new InvalidOperationException($"GATEWAY_PORT must be a port number (0 for a free one), not '{configured}'.");
+            throw new InvalidOperationException($"{variable} must be a port number (0 for a free one), not '{configured}'.");
         }
         return port == 0 ? null : port;
     }

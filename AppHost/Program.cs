@@ -62,7 +62,10 @@ var managementApi = builder.AddProject<Projects.ManagementApi>("management-api")
 // Gateway: the one public port
 builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpEndpoint(port: Extensions.GatewayPort())
+    // gRPC clients from outside, on an HTTP/2-only port of its own.
+    .WithEndpoint("grpc", "http", port: Extensions.GatewayGrpcPort(), http2Only: true)
     .WithReference(redis).WaitFor(redis)
+    .WithReference(sessionRunner).WaitFor(sessionRunner)
     .WithReference(managementApi).WaitFor(managementApi)
     .WithReference(zaiProxy).WaitFor(zaiProxy)
     .WithReference(comfyBridge).WaitFor(comfyBridge)

@@ -28,8 +28,15 @@ public static class GatewayConfigLoader
             errors.Add($"RateLimiting:DefaultPolicy '{limits.DefaultPolicy}' is not a policy (policies: {string.Join(", ", policies.Keys)}).");
         }
 
+        // Routes for gRPC clients need the gateway's HTTP/2 port; without one they are left out, with the clusters only they use.
+        var omitted = GrpcPort(configuration) is null
+            ? proxy.Routes.Where(r => string.Equals(r.Value.Listener, "grpc", StringComparison.OrdinalIgnoreCase)).Select(r => r.Key).ToHashSet()
+            : [];
+        var unused = proxy.Clusters.Keys.Where(c => proxy.Routes.Any(r => omitted.Contains(r.Key) && Same(r.Value.ClusterId, c))
+            && !proxy.Routes.Any(r => !omitted.Contains(r.Key) && Same(r.Value.ClusterId, c))).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
         var clusters = new Dictionary<string, ProxyCluster>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (id, cluster) in proxy.Clusters)
+        foreach (var (id, cluster) in proxy.Clusters.Where(c => !unused.Contains(c.Key)))
         {
             var destinations = new List<Uri>();
             var configured = new List<string>();
@@ -63,7 +70,7 @@ public static class GatewayConfigLoader
         }
 
         var routes = new List<ProxyRoute>();
-        foreach (var (id, route) in proxy.Routes)
+        foreach (var (id, route) in proxy.Routes.Where(r => !omitted.Contains(r.Key)))
         {
             var prefix = $"Route '{id}'";
             if (string.IsNullOrWhiteSpace(route.Match.Path) || !route.Match.Path.StartsWith('/'))
@@ -106,8 +113,13 @@ public static class GatewayConfigLoader
             {
                 errors.Add($"{prefix}: MaxRequestBodySize must be -1 (no limit) or a number of bytes.");
             }
+            var grpc = string.Equals(route.Listener, "grpc", StringComparison.OrdinalIgnoreCase);
+            if (!grpc && !string.IsNullOrEmpty(route.Listener))
+            {
+                errors.Add($"{prefix}: Listener '{route.Listener}' is not known (grpc, or nothing for the HTTP port).");
+            }
             routes.Add(new ProxyRoute(id, route.Match.Path ?? "/", [.. route.Match.Methods.Select(m => m.ToUpperInvariant())], cluster, authorization,
-                rateLimit, route.Timeout ?? DefaultTimeout, route.MaxRequestBodySize, removePrefix));
+                rateLimit, route.Timeout ?? DefaultTimeout, route.MaxRequestBodySize, removePrefix, grpc));
         }
         if (proxy.Routes.Count == 0)
         {
@@ -119,6 +131,12 @@ public static class GatewayConfigLoader
         }
         return routes;
     }
+
+    /// <summary>The port of the gateway's HTTP/2 endpoint for gRPC clients (<c>Kestrel:Endpoints:grpc:Url</c>), if it has one.</summary>
+    public static int? GrpcPort(IConfiguration configuration) =>
+        Uri.TryCreate(configuration["Kestrel:Endpoints:grpc:Url"]?.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"), UriKind.Absolute, out var url) ? url.Port : null;
+
+    private static bool Same(string? a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A literal address, or a service name looked up in <c>services:{name}:{endpoint}:0</c>.</summary>
     private static Uri? Resolve(IConfiguration configuration, string? address, out string? error)

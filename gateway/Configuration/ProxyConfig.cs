@@ -32,6 +32,12 @@ public sealed class RouteConfig
     /// <summary>Bytes; -1 for no limit; empty keeps Kestrel's default (about 28.6 MiB).</summary>
     public long? MaxRequestBodySize { get; set; }
 
+    /// <summary>
+    /// Empty: the route answers on the gateway's HTTP port. <c>grpc</c>: only on its HTTP/2 port for gRPC clients
+    /// (<c>Kestrel:Endpoints:grpc</c>), and the route is left out when the gateway has none.
+    /// </summary>
+    public string? Listener { get; set; }
+
     /// <summary>YARP-style transforms; <c>PathRemovePrefix</c> is the one supported.</summary>
     public List<Dictionary<string, string>> Transforms { get; set; } = [];
 }

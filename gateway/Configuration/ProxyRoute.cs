@@ -10,7 +10,8 @@ public sealed record ProxyRoute(
     RateLimitPolicy? RateLimit,
     TimeSpan Timeout,
     long? MaxRequestBodySize,
-    string? PathRemovePrefix);
+    string? PathRemovePrefix,
+    bool GrpcListener = false);
 
 /// <summary>
 /// A cluster after validation: its destinations as configured (service names such as <c>http://management-api</c>,

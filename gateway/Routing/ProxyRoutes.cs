@@ -13,7 +13,7 @@ namespace AgentFleet.Gateway.Routing;
 /// how long the service may stay silent, before it answers or between two pieces of a stream. Its authorization and
 /// rate-limiter policies are YARP's route settings.
 /// </summary>
-public sealed class ProxyRoutes(IReadOnlyList<ProxyRoute> routes)
+public sealed class ProxyRoutes(IReadOnlyList<ProxyRoute> routes, int? grpcPort)
 {
     public IReadOnlyDictionary<string, ProxyRoute> ById { get; } = routes.ToDictionary(r => r.Id, StringComparer.OrdinalIgnoreCase);
 
@@ -21,7 +21,13 @@ public sealed class ProxyRoutes(IReadOnlyList<ProxyRoute> routes)
     {
         RouteId = route.Id,
         ClusterId = ClusterOf(route),
-        Match = new Yarp.ReverseProxy.Configuration.RouteMatch { Path = route.Pattern, Methods = route.Methods.Count == 0 ? null : route.Methods },
+        Match = new Yarp.ReverseProxy.Configuration.RouteMatch
+        {
+            Path = route.Pattern,
+            Methods = route.Methods.Count == 0 ? null : route.Methods,
+            // A route for gRPC clients answers only on the gateway's HTTP/2 port.
+            Hosts = route.GrpcListener ? [$"*:{grpcPort}"] : null,
+        },
         AuthorizationPolicy = route.AuthorizationPolicy,
         RateLimiterPolicy = route.RateLimit is { } limit ? RateLimiterSetup.PolicyName(limit) : "Disable",
         Transforms = route.PathRemovePrefix is { } prefix ? [new Dictionary<string, string> { ["PathRemovePrefix"] = prefix }] : null,

@@ -53,6 +53,12 @@ public sealed class AppHostLifecycleTests
         {
             Assert.Equal(HttpStatusCode.Unauthorized, direct.StatusCode);
         }
+        // gRPC clients from outside: the gateway's HTTP/2 port, with a key.
+        using (var viaGateway = GrpcChannel.ForAddress(healthy.Single(r => r.Name == "gateway").Endpoints["grpc"]))
+        {
+            await viaGateway.CreateCallInvoker().AsyncUnaryCall(GrpcContracts[0].Method, null,
+                new CallOptions(new Metadata { { "authorization", "Bearer test-admin-key" } }, cancellationToken: ct), new Empty()).ResponseAsync;
+        }
         foreach (var (name, contractMethod) in GrpcContracts)
         {
             var address = new Uri(healthy.Single(r => r.Name == name).Endpoints["grpc"]);

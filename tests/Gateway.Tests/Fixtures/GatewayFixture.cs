@@ -65,9 +65,12 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["SessionRunner__Command__AllowedRoles__0"] = "operator",
             ["Identity__Secret"] = IdentitySecret,
         });
+        var proxyGrpc = Url();
         Proxy = await Start("ZaiProxy", new(shared)
         {
             ["Kestrel__Endpoints__http__Url"] = Url(),
+            ["Kestrel__Endpoints__grpc__Url"] = proxyGrpc,
+            ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
             ["Upstream__Simulated"] = "true",
             ["Usage__SpoolDirectory"] = Path.Combine(Path.GetTempPath(), $"fleet-gateway-zai-spool-{Guid.NewGuid():N}"),
             ["Identity__Secret"] = IdentitySecret,
@@ -97,6 +100,10 @@ public sealed class GatewayFixture : IAsyncLifetime
         ServiceAddresses["services__management-api__grpc__0"] = apiGrpc;
         ServiceAddresses["services__zai-proxy__http__0"] = Proxy.HttpUrl;
         ServiceAddresses["services__comfy-bridge__http__0"] = comfy.HttpUrl;
+        // For the gateway's gRPC routes, when a test gives it its HTTP/2 port.
+        ServiceAddresses["services__session-runner__grpc__0"] = runnerGrpc;
+        ServiceAddresses["services__zai-proxy__grpc__0"] = proxyGrpc;
+        ServiceAddresses["services__comfy-bridge__grpc__0"] = comfyGrpc;
         Gateway = await StartGatewayAsync(new()
         {
             // The shared suite makes many calls with one admin key; the limiter's own test runs gateways of its own.
@@ -176,7 +183,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         return process;
     }
 
-    private static string Url() => $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
+    public static string Url() => $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,47 @@
+using AgentFleet.Gateway.Tests.Fixtures;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace AgentFleet.Gateway.Tests;
+
+/// <summary>gRPC clients from outside, on the gateway's HTTP/2 port, with the same keys, roles and signed identity.</summary>
+public sealed class GrpcTests(GatewayFixture fleet)
+{
+    private static readonly Marshaller<Empty> EmptyMarshaller = Marshallers.Create(m => m.ToByteArray(), Empty.Parser.ParseFrom);
+
+    private static Method<Empty, Empty> Unary(string service, string method) => new(MethodType.Unary, service, method, EmptyMarshaller, EmptyMarshaller);
+
+    [Fact]
+    public async Task TheServicesStatusMethodsAnswerAKeyOnTheGrpcPortAndNothingElseIsReachable()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var grpcUrl = GatewayFixture.Url();
+        await using var gateway = await fleet.StartGatewayAsync(new()
+        {
+            ["Kestrel__Endpoints__grpc__Url"] = grpcUrl,
+            ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
+        }, ct);
+        var (_, viewer) = await fleet.CreateKeyAsync("viewer", ct);
+        using var channel = GrpcChannel.ForAddress(grpcUrl);
+        var invoker = channel.CreateCallInvoker();
+        Task<Empty> Call(Method<Empty, Empty> method, string? key) => invoker.AsyncUnaryCall(method, null,
+            new CallOptions(key is null ? null : new Metadata { { "authorization", $"Bearer {key}" } }, cancellationToken: ct), new Empty()).ResponseAsync;
+
+        // Each answer (a RunnerStatus, a PoolStatus, a BridgeStatus) reads as an Empty with unknown fields.
+        foreach (var method in (Method<Empty, Empty>[])[
+            Unary("fleet.sessionrunner.v1.SessionRunner", "GetRunnerStatus"),
+            Unary("fleet.zaiproxy.v1.ZaiProxy", "GetPoolStatus"),
+            Unary("fleet.comfybridge.v1.ComfyBridge", "GetBridgeStatus")])
+        {
+            var answer = await Call(method, viewer);
+            Assert.True(answer.CalculateSize() > 0, $"{method.FullName} answered nothing");
+            Assert.Equal(StatusCode.Unauthenticated, (await Assert.ThrowsAsync<RpcException>(() => Call(method, null))).StatusCode);
+            Assert.Equal(StatusCode.PermissionDenied, (await Assert.ThrowsAsync<RpcException>(() => Call(method, "fleet_not-a-key-anyone-was-given"))).StatusCode);
+        }
+        // What no route names is not there: the runner's control methods stay behind ManagementApi's REST API.
+        var hidden = await Assert.ThrowsAsync<RpcException>(() => Call(Unary("fleet.sessionrunner.v1.SessionRunner", "StartSession"), viewer));
+        Assert.Equal(StatusCode.Unimplemented, hidden.StatusCode);
+    }
+}
