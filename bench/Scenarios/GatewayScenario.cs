@@ -15,7 +15,7 @@ public sealed class GatewayScenario : IScenario
 
     public string Name => "gateway";
 
-    public string Description => "authenticated JSON GET: direct to ManagementApi (signed) vs through the gateway (auth + Redis rate limit)";
+    public string Description => "authenticated JSON GET: direct to ManagementApi (signed), through a bare YARP route, and through the full gateway (auth + Redis rate limit)";
 
     public async Task RunAsync(BenchOptions options)
     {
@@ -43,6 +43,8 @@ public sealed class GatewayScenario : IScenario
             ["services__comfy-bridge__http__0"] = BenchServices.FreeUrl(),
             // High enough never to refuse; a policy this large is spent through leases (64 tokens per Redis call).
             ["RateLimiting__Policies__default__PermitLimit"] = "1000000000",
+            // X-Fleet-Bench-Bare: 1 takes the same call through YARP alone, in the same gateway process (no key check, no limit, no transforms).
+            ["Gateway__BenchBareRoute"] = "true",
         });
 
         using var direct = new HttpClient(BenchIdentity.AdminHandler(Concurrency));
@@ -56,6 +58,10 @@ public sealed class GatewayScenario : IScenario
         };
         var toApi = Get(direct, api.HttpUrl);
         var toGateway = Get(viaGateway, gateway.HttpUrl);
+        // Signed by the client, as for the direct call: the bare route passes the headers as they come.
+        using var viaBare = new HttpClient(BenchIdentity.AdminHandler(Concurrency));
+        viaBare.DefaultRequestHeaders.Add("X-Fleet-Bench-Bare", "1");
+        var toBare = Get(viaBare, gateway.HttpUrl);
 
         // Alternated, so drift on a shared machine hits both alike.
         var results = new Dictionary<string, List<LoadResult>>();
@@ -64,7 +70,8 @@ public sealed class GatewayScenario : IScenario
             foreach (var (label, operation, concurrency) in new[]
             {
                 ("direct, 1 caller", toApi, 1), ("gateway, 1 caller", toGateway, 1),
-                ($"direct, {Concurrency} callers", toApi, Concurrency), ($"gateway, {Concurrency} callers", toGateway, Concurrency),
+                ($"direct, {Concurrency} callers", toApi, Concurrency), ($"bare YARP, {Concurrency} callers", toBare, Concurrency),
+                ($"gateway, {Concurrency} callers", toGateway, Concurrency),
             })
             {
                 var result = await ClosedLoop.RunAsync(operation, concurrency, options.Warmup, options.Duration);
@@ -77,5 +84,6 @@ public sealed class GatewayScenario : IScenario
         var addedP99 = Mean("gateway, 1 caller", r => r.Percentile(99)) - Mean("direct, 1 caller", r => r.Percentile(99));
         Console.WriteLine($"{"added by the gateway",-30} p50 {addedP50:N3} ms, p99 {addedP99:N3} ms (1 caller)");
         Report.Ratio("throughput", Mean($"gateway, {Concurrency} callers", r => r.PerSecond), Mean($"direct, {Concurrency} callers", r => r.PerSecond), "req/s");
+        Report.Ratio("vs bare YARP", Mean($"gateway, {Concurrency} callers", r => r.PerSecond), Mean($"bare YARP, {Concurrency} callers", r => r.PerSecond), "req/s");
     }
 }

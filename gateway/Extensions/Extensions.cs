@@ -53,7 +53,7 @@ internal static class Extensions
 
         // YARP: the checked routes as its configuration, one pooled client per cluster (YARP's defaults: no proxy, no
         // redirects, no decompression, no cookies, several HTTP/2 connections when one runs out of streams).
-        var proxyRoutes = new ProxyRoutes(routes, GatewayConfigLoader.GrpcPort(configuration));
+        var proxyRoutes = new ProxyRoutes(routes, GatewayConfigLoader.GrpcPort(configuration), configuration.GetValue<bool>("Gateway:BenchBareRoute"));
         builder.Services.AddSingleton(proxyRoutes);
         builder.Services.AddReverseProxy()
             .LoadFromMemory(proxyRoutes.Routes, proxyRoutes.Clusters)

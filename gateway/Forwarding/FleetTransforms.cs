@@ -25,6 +25,10 @@ internal sealed class FleetTransforms(IdentitySigner signer) : ITransformProvide
 
     public void Apply(TransformBuilderContext context)
     {
+        if (context.Route.Metadata?.ContainsKey(Routing.ProxyRoutes.BareMetadata) == true)
+        {
+            return;
+        }
         context.AddRequestTransform(transform =>
         {
             var headers = transform.ProxyRequest.Headers;

@@ -17,7 +17,12 @@ public static class ProxyPipeline
         var failures = proxy.ApplicationServices.GetRequiredService<ForwardingFailures>();
         proxy.Use(async (context, next) =>
         {
-            var route = routes.ById[context.GetReverseProxyFeature().Route.Config.RouteId];
+            if (!routes.ById.TryGetValue(context.GetReverseProxyFeature().Route.Config.RouteId, out var route))
+            {
+                // The benchmark's bare route: YARP alone.
+                await next();
+                return;
+            }
             if (!ApplyBodyLimit(context, route.MaxRequestBodySize))
             {
                 // The body is left unread: the connection cannot be reused, and saying so lets the client stop sending.

@@ -1,5 +1,6 @@
 using AgentFleet.Gateway.Configuration;
 using AgentFleet.Gateway.RateLimiting;
+using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using YarpRoute = Yarp.ReverseProxy.Configuration.RouteConfig;
 using YarpCluster = Yarp.ReverseProxy.Configuration.ClusterConfig;
@@ -13,11 +14,17 @@ namespace AgentFleet.Gateway.Routing;
 /// how long the service may stay silent, before it answers or between two pieces of a stream. Its authorization and
 /// rate-limiter policies are YARP's route settings.
 /// </summary>
-public sealed class ProxyRoutes(IReadOnlyList<ProxyRoute> routes, int? grpcPort)
+public sealed class ProxyRoutes(IReadOnlyList<ProxyRoute> routes, int? grpcPort, bool benchBareRoute = false)
 {
+    /// <summary>Route metadata that marks the benchmark's bare route: no authorization, no limit, none of the fleet's transforms.</summary>
+    public const string BareMetadata = "fleet:bare";
+
+    /// <summary>The header that sends a request down the benchmark's bare route, when there is one.</summary>
+    public const string BareHeader = "X-Fleet-Bench-Bare";
+
     public IReadOnlyDictionary<string, ProxyRoute> ById { get; } = routes.ToDictionary(r => r.Id, StringComparer.OrdinalIgnoreCase);
 
-    public IReadOnlyList<YarpRoute> Routes { get; } = [.. routes.Select(route => new YarpRoute
+    public IReadOnlyList<YarpRoute> Routes { get; } = [.. BareRoute(routes, benchBareRoute), .. routes.Select(route => new YarpRoute
     {
         RouteId = route.Id,
         ClusterId = ClusterOf(route),
@@ -33,7 +40,7 @@ public sealed class ProxyRoutes(IReadOnlyList<ProxyRoute> routes, int? grpcPort)
         Transforms = route.PathRemovePrefix is { } prefix ? [new Dictionary<string, string> { ["PathRemovePrefix"] = prefix }] : null,
     })];
 
-    public IReadOnlyList<YarpCluster> Clusters { get; } = [.. routes.Select(route => new YarpCluster
+    public IReadOnlyList<YarpCluster> Clusters { get; } = [.. BareCluster(routes, benchBareRoute), .. routes.Select(route => new YarpCluster
     {
         ClusterId = ClusterOf(route),
         // As configured: service names are resolved by service discovery (AddServiceDiscoveryDestinationResolver).
@@ -48,4 +55,37 @@ public sealed class ProxyRoutes(IReadOnlyList<ProxyRoute> routes, int? grpcPort)
     })];
 
     private static string ClusterOf(ProxyRoute route) => $"{route.Cluster.Id}/{route.Id}";
+
+    // Gateway:BenchBareRoute, for the gateway benchmark only: a request with X-Fleet-Bench-Bare: 1 goes to management-api
+    // as plain YARP, to measure
+    // what the fleet's own steps cost. It passes whatever identity headers a client sends, so it is never for production.
+    private static IEnumerable<YarpRoute> BareRoute(IReadOnlyList<ProxyRoute> routes, bool enabled) => enabled && BareTarget(routes) is not null
+        ? [new YarpRoute
+        {
+            RouteId = "bench-bare",
+            ClusterId = "bench-bare",
+            // Any path, for a request that carries the header; ahead of the fleet's routes.
+            Match = new Yarp.ReverseProxy.Configuration.RouteMatch
+            {
+                Path = "/{**rest}",
+                Headers = [new RouteHeader { Name = BareHeader, Values = ["1"], Mode = HeaderMatchMode.ExactHeader }],
+            },
+            Order = -1,
+            AuthorizationPolicy = "Anonymous",
+            RateLimiterPolicy = "Disable",
+            Metadata = new Dictionary<string, string> { [BareMetadata] = "true" },
+        }]
+        : [];
+
+    private static IEnumerable<YarpCluster> BareCluster(IReadOnlyList<ProxyRoute> routes, bool enabled) => enabled && BareTarget(routes) is { } cluster
+        ? [new YarpCluster
+        {
+            ClusterId = "bench-bare",
+            Destinations = cluster.Configured.Select((address, i) => (address, i))
+                .ToDictionary(d => $"d{d.i}", d => new Yarp.ReverseProxy.Configuration.DestinationConfig { Address = d.address }),
+        }]
+        : [];
+
+    private static ProxyCluster? BareTarget(IReadOnlyList<ProxyRoute> routes) =>
+        routes.FirstOrDefault(r => r.Cluster.Id.Equals("management-api", StringComparison.OrdinalIgnoreCase))?.Cluster;
 }

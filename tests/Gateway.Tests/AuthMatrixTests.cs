@@ -57,6 +57,17 @@ public sealed class AuthMatrixTests(GatewayFixture fleet)
     }
 
     [Fact]
+    public async Task TheBenchmarksBareRouteIsNotThereUnlessAskedFor()
+    {
+        // Gateway:BenchBareRoute passes forged identities along; a gateway not started for a benchmark has no such route.
+        using var anonymous = fleet.Client(null);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/keys/self");
+        request.Headers.Add("X-Fleet-Bench-Bare", "1");
+        using var response = await anonymous.SendAsync(request, TestContext.Current.CancellationToken);
+        await Problem.AssertAsync(response, HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
     public async Task HealthReadyMetricsAndTheLlmHealthNeedNoKey()
     {
         var ct = TestContext.Current.CancellationToken;
