@@ -9,19 +9,37 @@ namespace AgentFleet.ServiceDefaults.Telemetry;
 /// <summary>
 /// Flushes traces, metrics and logs when the host stops. Registered before the app's own services, so it stops after
 /// them and after the server: everything has been recorded. Left to disposal, the exporters would send from a container
-/// that is taking apart the HttpClient factory and service discovery they send through, and lose the last batch.
+/// that is taking apart the HttpClient factory and service discovery they send through, and lose the last batch. The
+/// providers are taken when the host starts: by the time it stops, a test host may have disposed its container.
 /// </summary>
 internal sealed class TelemetryFlush(IServiceProvider services) : IHostedService
 {
     private const int TimeoutMilliseconds = 5_000;
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    private TracerProvider? _tracing;
+    private MeterProvider? _metrics;
+    private LoggerProvider? _logs;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _tracing = services.GetService<TracerProvider>();
+        _metrics = services.GetService<MeterProvider>();
+        _logs = services.GetService<LoggerProvider>();
+        return Task.CompletedTask;
+    }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        services.GetService<TracerProvider>()?.ForceFlush(TimeoutMilliseconds);
-        services.GetService<MeterProvider>()?.ForceFlush(TimeoutMilliseconds);
-        services.GetService<LoggerProvider>()?.ForceFlush(TimeoutMilliseconds);
+        try
+        {
+            _tracing?.ForceFlush(TimeoutMilliseconds);
+            _metrics?.ForceFlush(TimeoutMilliseconds);
+            _logs?.ForceFlush(TimeoutMilliseconds);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already disposed, which flushed it.
+        }
         return Task.CompletedTask;
     }
 }
