@@ -24,14 +24,14 @@ public sealed partial class ForwardingFailures(IProblemDetailsService problems, 
         }
         if (FindTooLarge(e) is not null)
         {
-            await FailAsync(context, route, StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large.",
-                $"This route accepts at most {route.MaxRequestBodySize ?? context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes.", "body_too_large");
+            await BodyTooLargeAsync(context, route);
         }
         else if (context.Response.HasStarted)
         {
             // The service broke off mid-body: the client's connection is cut too, so it sees a truncated answer, not a complete one.
             LogBodyFailed(logger, route.Id, error, e?.Message);
-            await FailAsync(context, route, StatusCodes.Status502BadGateway, ProblemCodes.BadGateway, "", "", "aborted");
+            metrics.ForwardFailed("aborted", route.Cluster.Id);
+            context.Abort();
         }
         else if (error is ForwarderError.RequestTimedOut or ForwarderError.UpgradeActivityTimeout)
         {
@@ -46,7 +46,12 @@ public sealed partial class ForwardingFailures(IProblemDetailsService problems, 
         }
     }
 
-    public async Task FailAsync(HttpContext context, ProxyRoute route, int status, string code, string title, string detail, string kind)
+    /// <summary>413 for a body over the route's limit (or Kestrel's, where the route sets none).</summary>
+    public Task BodyTooLargeAsync(HttpContext context, ProxyRoute route) =>
+        FailAsync(context, route, StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large.",
+            $"This route accepts at most {route.MaxRequestBodySize ?? context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize} bytes.", "body_too_large");
+
+    private async Task FailAsync(HttpContext context, ProxyRoute route, int status, string code, string title, string detail, string kind)
     {
         metrics.ForwardFailed(kind, route.Cluster.Id);
         if (context.Response.HasStarted)

@@ -1,5 +1,4 @@
 using AgentFleet.Gateway.Routing;
-using AgentFleet.ServiceDefaults.Problems;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Model;
 
@@ -27,8 +26,7 @@ public static class ProxyPipeline
             {
                 // The body is left unread: the connection cannot be reused, and saying so lets the client stop sending.
                 context.Response.Headers.Connection = "close";
-                await failures.FailAsync(context, route, StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large.",
-                    $"This route accepts at most {route.MaxRequestBodySize} bytes.", "body_too_large");
+                await failures.BodyTooLargeAsync(context, route);
                 return;
             }
             await next();

@@ -19,9 +19,12 @@ public sealed partial class GatewayRateLimiter(
     private long _redisRetryAtTicks;
     private int _outage;
 
-    public async ValueTask<RateLimitDecision> TakeAsync(string partition, RateLimitPolicy policy, CancellationToken cancellationToken)
+    /// <summary>The bucket of one partition (a key, or a client IP) of a policy: a Redis key, and the name of its lease and local bucket.</summary>
+    public static string BucketKey(RateLimitPolicy policy, string partition) => $"fleet:ratelimit:{policy.Name}:{partition}";
+
+    /// <summary>Takes a token from <paramref name="key"/> (see <see cref="BucketKey"/>).</summary>
+    public async ValueTask<RateLimitDecision> TakeAsync(string key, RateLimitPolicy policy, CancellationToken cancellationToken)
     {
-        var key = $"fleet:ratelimit:{policy.Name}:{partition}";
         if (leases.TryTake(key, out var leasedRemaining))
         {
             return new RateLimitDecision(true, leasedRemaining, TimeSpan.Zero);

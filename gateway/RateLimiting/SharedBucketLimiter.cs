@@ -12,6 +12,8 @@ namespace AgentFleet.Gateway.RateLimiting;
 /// </summary>
 public sealed class SharedBucketLimiter(GatewayRateLimiter buckets, string partition, RateLimitPolicy policy, IHttpContextAccessor accessor) : RateLimiter
 {
+    // Named once per partition, not per request.
+    private readonly string _bucket = GatewayRateLimiter.BucketKey(policy, partition);
     private long _lastUsed = Stopwatch.GetTimestamp();
 
     // Holds no state of its own (that is in the buckets), so an idle one may be dropped and made again.
@@ -25,7 +27,7 @@ public sealed class SharedBucketLimiter(GatewayRateLimiter buckets, string parti
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
         Interlocked.Exchange(ref _lastUsed, Stopwatch.GetTimestamp());
-        var decision = await buckets.TakeAsync(partition, policy, cancellationToken);
+        var decision = await buckets.TakeAsync(_bucket, policy, cancellationToken);
         if (accessor.HttpContext?.Response.Headers is { } headers)
         {
             headers["X-RateLimit-Limit"] = policy.PermitLimit.ToString(CultureInfo.InvariantCulture);

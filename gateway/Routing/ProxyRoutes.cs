@@ -43,9 +43,7 @@ public sealed class ProxyRoutes(IReadOnlyList<ProxyRoute> routes, int? grpcPort,
     public IReadOnlyList<YarpCluster> Clusters { get; } = [.. BareCluster(routes, benchBareRoute), .. routes.Select(route => new YarpCluster
     {
         ClusterId = ClusterOf(route),
-        // As configured: service names are resolved by service discovery (AddServiceDiscoveryDestinationResolver).
-        Destinations = route.Cluster.Configured.Select((address, i) => (address, i))
-            .ToDictionary(d => $"d{d.i}", d => new Yarp.ReverseProxy.Configuration.DestinationConfig { Address = d.address }),
+        Destinations = DestinationsOf(route.Cluster),
         HttpRequest = new ForwarderRequestConfig
         {
             ActivityTimeout = route.Timeout,
@@ -56,9 +54,14 @@ public sealed class ProxyRoutes(IReadOnlyList<ProxyRoute> routes, int? grpcPort,
 
     private static string ClusterOf(ProxyRoute route) => $"{route.Cluster.Id}/{route.Id}";
 
+    // As configured: service names are resolved by service discovery (AddServiceDiscoveryDestinationResolver).
+    private static Dictionary<string, Yarp.ReverseProxy.Configuration.DestinationConfig> DestinationsOf(ProxyCluster cluster) =>
+        cluster.Configured.Select((address, i) => (address, i))
+            .ToDictionary(d => $"d{d.i}", d => new Yarp.ReverseProxy.Configuration.DestinationConfig { Address = d.address });
+
     // Gateway:BenchBareRoute, for the gateway benchmark only: a request with X-Fleet-Bench-Bare: 1 goes to management-api
-    // as plain YARP, to measure
-    // what the fleet's own steps cost. It passes whatever identity headers a client sends, so it is never for production.
+    // as plain YARP, to measure what the fleet's own steps cost. It passes whatever identity headers a client sends, so
+    // it is never for production.
     private static IEnumerable<YarpRoute> BareRoute(IReadOnlyList<ProxyRoute> routes, bool enabled) => enabled && BareTarget(routes) is not null
         ? [new YarpRoute
         {
@@ -81,8 +84,7 @@ public sealed class ProxyRoutes(IReadOnlyList<ProxyRoute> routes, int? grpcPort,
         ? [new YarpCluster
         {
             ClusterId = "bench-bare",
-            Destinations = cluster.Configured.Select((address, i) => (address, i))
-                .ToDictionary(d => $"d{d.i}", d => new Yarp.ReverseProxy.Configuration.DestinationConfig { Address = d.address }),
+            Destinations = DestinationsOf(cluster),
         }]
         : [];
 
