@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using AgentFleet.ServiceDefaults.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -16,17 +15,9 @@ public static class NpgsqlExtensions
     /// </summary>
     public static IHostApplicationBuilder AddFleetDatabase(this IHostApplicationBuilder builder, string connectionName)
     {
-        if (builder.Configuration.GetConnectionString(connectionName) is null)
-        {
-            throw new InvalidOperationException($"ConnectionStrings:{connectionName} is not set. Run through the AppHost, or set ConnectionStrings__{connectionName}.");
-        }
+        builder.Configuration.RequireConnectionString(connectionName);
         builder.AddNpgsqlDataSource(connectionName, settings => settings.DisableHealthChecks = true);
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            $"postgres:{connectionName}",
-            services => new NpgsqlHealthCheck(services.GetRequiredService<NpgsqlDataSource>()),
-            HealthStatus.Unhealthy,
-            [HealthExtensions.ReadyTag],
-            TimeSpan.FromSeconds(5)));
+        builder.Services.AddReadinessCheck($"postgres:{connectionName}", services => new NpgsqlHealthCheck(services.GetRequiredService<NpgsqlDataSource>()));
         return builder;
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using AgentFleet.ServiceDefaults.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -16,10 +15,7 @@ public static class RedisExtensions
     /// </summary>
     public static IHostApplicationBuilder AddFleetRedis(this IHostApplicationBuilder builder, string connectionName = "redis")
     {
-        if (builder.Configuration.GetConnectionString(connectionName) is null)
-        {
-            throw new InvalidOperationException($"ConnectionStrings:{connectionName} is not set. Run through the AppHost, or set ConnectionStrings__{connectionName}.");
-        }
+        builder.Configuration.RequireConnectionString(connectionName);
         builder.AddRedisClient(connectionName, settings => settings.DisableHealthChecks = true, options =>
         {
             options.AbortOnConnectFail = false;
@@ -27,12 +23,7 @@ public static class RedisExtensions
             options.AsyncTimeout = 5_000;
             options.ConnectTimeout = 2_000;
         });
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            $"redis:{connectionName}",
-            services => new RedisHealthCheck(services.GetRequiredService<IConnectionMultiplexer>()),
-            HealthStatus.Unhealthy,
-            [HealthExtensions.ReadyTag],
-            TimeSpan.FromSeconds(5)));
+        builder.Services.AddReadinessCheck($"redis:{connectionName}", services => new RedisHealthCheck(services.GetRequiredService<IConnectionMultiplexer>()));
         return builder;
     }
 }

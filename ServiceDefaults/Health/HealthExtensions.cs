@@ -15,6 +15,10 @@ public static class HealthExtensions
     /// <summary>Tag of readiness checks: dependencies (PostgreSQL, Redis, ...) the service needs to serve.</summary>
     public const string ReadyTag = "ready";
 
+    /// <summary>A readiness check of a dependency: unhealthy when it fails, given 5 s.</summary>
+    public static IHealthChecksBuilder AddReadinessCheck(this IServiceCollection services, string name, Func<IServiceProvider, IHealthCheck> check) =>
+        services.AddHealthChecks().Add(new HealthCheckRegistration(name, check, HealthStatus.Unhealthy, [ReadyTag], TimeSpan.FromSeconds(5)));
+
     public static void AddDefaultHealthChecks(this IHostApplicationBuilder builder) =>
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
 
