@@ -1,8 +1,9 @@
 using System.Net;
 using Grpc.Core;
 using AgentFleet.Hosting.Orchestration;
+using AgentFleet.Gateway.Tests.Fixtures;
 using AgentFleet.ServiceDefaults.Security;
-using Google.Protobuf;
+using AgentFleet.ServiceDefaults.Tests.Fixtures;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
@@ -29,7 +30,7 @@ public sealed class AppHostLifecycleTests
             using var response = await http.GetAsync(service.Endpoints["http"] + "/health", ct);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             // Every service's /metrics is what Prometheus accepts.
-            var (exitCode, output) = await PromtoolAsync(await http.GetStringAsync(service.Endpoints["http"] + "/metrics", ct), ct);
+            var (exitCode, output) = await Promtool.CheckMetricsAsync(await http.GetStringAsync(service.Endpoints["http"] + "/metrics", ct), ct);
             Assert.True(exitCode == 0, $"promtool check metrics failed for {service.Name}:\n{output}");
         }
         // Wired end to end: the admin key works at the gateway, a key it makes is verified over ManagementApi's
@@ -56,8 +57,7 @@ public sealed class AppHostLifecycleTests
         // gRPC clients from outside: the gateway's HTTP/2 port, with a key.
         using (var viaGateway = GrpcChannel.ForAddress(healthy.Single(r => r.Name == "gateway").Endpoints["grpc"]))
         {
-            await viaGateway.CreateCallInvoker().AsyncUnaryCall(GrpcContracts[0].Method, null,
-                new CallOptions(new Metadata { { "authorization", "Bearer test-admin-key" } }, cancellationToken: ct), new Empty()).ResponseAsync;
+            await EmptyGrpc.CallAsync(viaGateway, GrpcContracts[0].Method, new Metadata { { "authorization", "Bearer test-admin-key" } }, ct);
         }
         foreach (var (name, contractMethod) in GrpcContracts)
         {
@@ -67,7 +67,7 @@ public sealed class AppHostLifecycleTests
                 // Health is open to anyone; the contract only to a caller that signs, as the services do.
                 var health = await new Health.HealthClient(unsigned).CheckAsync(new HealthCheckRequest(), new CallOptions(cancellationToken: ct));
                 Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
-                var refused = await Assert.ThrowsAsync<RpcException>(() => CallAsync(unsigned, contractMethod, ct));
+                var refused = await Assert.ThrowsAsync<RpcException>(() => EmptyGrpc.CallAsync(unsigned, contractMethod, null, ct));
                 Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
             }
             var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
@@ -77,13 +77,13 @@ public sealed class AppHostLifecycleTests
             if (name is "management-api")
             {
                 // Implemented, and an empty request is not a key hash.
-                var invalid = await Assert.ThrowsAsync<RpcException>(() => CallAsync(channel, contractMethod, ct));
+                var invalid = await Assert.ThrowsAsync<RpcException>(() => EmptyGrpc.CallAsync(channel, contractMethod, null, ct));
                 Assert.Equal(StatusCode.InvalidArgument, invalid.StatusCode);
             }
             else
             {
                 // Implemented: its answer (a RunnerStatus, a PoolStatus, a BridgeStatus) reads as an Empty with unknown fields.
-                await CallAsync(channel, contractMethod, ct);
+                await EmptyGrpc.CallAsync(channel, contractMethod, null, ct);
             }
             channel.Dispose();
         }
@@ -127,29 +127,13 @@ public sealed class AppHostLifecycleTests
     }
 
     /// <summary>Each gRPC service and a method of its contract (the request is empty on the wire either way).</summary>
-    private static async Task<(int ExitCode, string Output)> PromtoolAsync(string exposition, CancellationToken ct)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("promtool", "check metrics") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = System.Diagnostics.Process.Start(start)!;
-        await process.StandardInput.WriteAsync(exposition);
-        process.StandardInput.Close();
-        var output = await process.StandardOutput.ReadToEndAsync(ct) + await process.StandardError.ReadToEndAsync(ct);
-        await process.WaitForExitAsync(ct);
-        return (process.ExitCode, output);
-    }
-
-    private static readonly Marshaller<Empty> EmptyMarshaller = Marshallers.Create(m => m.ToByteArray(), Empty.Parser.ParseFrom);
-
     private static readonly (string Service, Method<Empty, Empty> Method)[] GrpcContracts =
     [
-        ("session-runner", new(MethodType.Unary, "fleet.sessionrunner.v1.SessionRunner", "GetRunnerStatus", EmptyMarshaller, EmptyMarshaller)),
-        ("zai-proxy", new(MethodType.Unary, "fleet.zaiproxy.v1.ZaiProxy", "GetPoolStatus", EmptyMarshaller, EmptyMarshaller)),
-        ("comfy-bridge", new(MethodType.Unary, "fleet.comfybridge.v1.ComfyBridge", "GetBridgeStatus", EmptyMarshaller, EmptyMarshaller)),
-        ("management-api", new(MethodType.Unary, "fleet.managementapi.v1.ManagementApi", "VerifyKey", EmptyMarshaller, EmptyMarshaller)),
+        ("session-runner", EmptyGrpc.Unary("fleet.sessionrunner.v1.SessionRunner", "GetRunnerStatus")),
+        ("zai-proxy", EmptyGrpc.Unary("fleet.zaiproxy.v1.ZaiProxy", "GetPoolStatus")),
+        ("comfy-bridge", EmptyGrpc.Unary("fleet.comfybridge.v1.ComfyBridge", "GetBridgeStatus")),
+        ("management-api", EmptyGrpc.Unary("fleet.managementapi.v1.ManagementApi", "VerifyKey")),
     ];
-
-    private static Task<Empty> CallAsync(GrpcChannel channel, Method<Empty, Empty> method, CancellationToken ct) =>
-        channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(cancellationToken: ct), new Empty()).ResponseAsync;
 
     private static bool AllHealthy(IReadOnlyList<ResourceState> snapshot) =>
         snapshot.All(r => r.Health == HealthStates.Healthy);

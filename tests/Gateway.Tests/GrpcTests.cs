@@ -1,5 +1,4 @@
 using AgentFleet.Gateway.Tests.Fixtures;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -9,10 +8,6 @@ namespace AgentFleet.Gateway.Tests;
 /// <summary>gRPC clients from outside, on the gateway's HTTP/2 port, with the same keys, roles and signed identity.</summary>
 public sealed class GrpcTests(GatewayFixture fleet)
 {
-    private static readonly Marshaller<Empty> EmptyMarshaller = Marshallers.Create(m => m.ToByteArray(), Empty.Parser.ParseFrom);
-
-    private static Method<Empty, Empty> Unary(string service, string method) => new(MethodType.Unary, service, method, EmptyMarshaller, EmptyMarshaller);
-
     [Fact]
     public async Task TheServicesStatusMethodsAnswerAKeyOnTheGrpcPortAndNothingElseIsReachable()
     {
@@ -25,15 +20,14 @@ public sealed class GrpcTests(GatewayFixture fleet)
         }, ct);
         var (_, viewer) = await fleet.CreateKeyAsync("viewer", ct);
         using var channel = GrpcChannel.ForAddress(grpcUrl);
-        var invoker = channel.CreateCallInvoker();
-        Task<Empty> Call(Method<Empty, Empty> method, string? key) => invoker.AsyncUnaryCall(method, null,
-            new CallOptions(key is null ? null : new Metadata { { "authorization", $"Bearer {key}" } }, cancellationToken: ct), new Empty()).ResponseAsync;
+        Task<Empty> Call(Method<Empty, Empty> method, string? key) =>
+            EmptyGrpc.CallAsync(channel, method, key is null ? null : new Metadata { { "authorization", $"Bearer {key}" } }, ct);
 
         // Each answer (a RunnerStatus, a PoolStatus, a BridgeStatus) reads as an Empty with unknown fields.
         foreach (var method in (Method<Empty, Empty>[])[
-            Unary("fleet.sessionrunner.v1.SessionRunner", "GetRunnerStatus"),
-            Unary("fleet.zaiproxy.v1.ZaiProxy", "GetPoolStatus"),
-            Unary("fleet.comfybridge.v1.ComfyBridge", "GetBridgeStatus")])
+            EmptyGrpc.Unary("fleet.sessionrunner.v1.SessionRunner", "GetRunnerStatus"),
+            EmptyGrpc.Unary("fleet.zaiproxy.v1.ZaiProxy", "GetPoolStatus"),
+            EmptyGrpc.Unary("fleet.comfybridge.v1.ComfyBridge", "GetBridgeStatus")])
         {
             var answer = await Call(method, viewer);
             Assert.True(answer.CalculateSize() > 0, $"{method.FullName} answered nothing");
@@ -41,7 +35,7 @@ public sealed class GrpcTests(GatewayFixture fleet)
             Assert.Equal(StatusCode.PermissionDenied, (await Assert.ThrowsAsync<RpcException>(() => Call(method, "fleet_not-a-key-anyone-was-given"))).StatusCode);
         }
         // What no route names is not there: the runner's control methods stay behind ManagementApi's REST API.
-        var hidden = await Assert.ThrowsAsync<RpcException>(() => Call(Unary("fleet.sessionrunner.v1.SessionRunner", "StartSession"), viewer));
+        var hidden = await Assert.ThrowsAsync<RpcException>(() => Call(EmptyGrpc.Unary("fleet.sessionrunner.v1.SessionRunner", "StartSession"), viewer));
         Assert.Equal(StatusCode.Unimplemented, hidden.StatusCode);
     }
 }

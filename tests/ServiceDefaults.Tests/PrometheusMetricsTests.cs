@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using AgentFleet.ServiceDefaults.Tests.Fixtures;
@@ -32,7 +31,7 @@ public sealed partial class PrometheusMetricsTests
         Assert.Contains("# TYPE http_server_request_duration_seconds histogram", text);
         Assert.Matches(BucketLine(), text);
 
-        var (exitCode, output) = await Promtool(text, ct);
+        var (exitCode, output) = await Promtool.CheckMetricsAsync(text, ct);
         Assert.True(exitCode == 0, $"promtool check metrics failed ({exitCode}):\n{output}");
     }
 
@@ -43,22 +42,6 @@ public sealed partial class PrometheusMetricsTests
             && l.Contains($"http_request_method=\"{method}\"") && l.Contains($"http_route=\"{route}\"")
             && l.Contains($"http_response_status_code=\"{status}\""));
         return double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-    }
-
-    private static async Task<(int ExitCode, string Output)> Promtool(string exposition, CancellationToken ct)
-    {
-        var start = new ProcessStartInfo("promtool", "check metrics")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        await process.StandardInput.WriteAsync(exposition);
-        process.StandardInput.Close();
-        var output = await process.StandardOutput.ReadToEndAsync(ct) + await process.StandardError.ReadToEndAsync(ct);
-        await process.WaitForExitAsync(ct);
-        return (process.ExitCode, output);
     }
 
     [GeneratedRegex("""http_server_request_duration_seconds_bucket\{.*le="\+Inf"\} \d+""")]
