@@ -1,69 +1,103 @@
 using AgentFleet.AppHost;
-using AgentFleet.Hosting;
+using AgentFleet.AppHost.Agents;
+using AgentFleet.AppHost.Configuration;
+using AgentFleet.AppHost.Infrastructure;
+using AgentFleet.AppHost.Supervision;
 
 var builder = DistributedApplication.CreateBuilder(args);
+var fleetHome = FleetHome.Resolve(builder);
+var secrets = new SecretStore(Path.Combine(fleetHome, "secrets.json"));
+int? gatewayPort, gatewayGrpcPort;
+try
+{
+    gatewayPort = Ports.Gateway(builder.Configuration);
+    gatewayGrpcPort = Ports.GatewayGrpc(builder.Configuration);
+    if (builder.ExecutionContext.IsRunMode)
+    {
+        Ports.EnsureFree(gatewayPort, "gateway/http");
+        Ports.EnsureFree(gatewayGrpcPort, "gateway/grpc");
+    }
+}
+catch (HostingConfigurationException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 1;
+}
 
 // Infrastructure
-var postgres = builder.AddPostgres("postgres");
-var fleetDb = postgres.AddDatabase("fleetdb");
-var redis = builder.AddRedis("redis");
-var adminKey = builder.AddParameter("management-api-key", secret: true);
+IResourceBuilder<IResourceWithConnectionString> fleetDb, redis;
+try
+{
+    fleetDb = builder.AddFleetDatabase("postgres", "fleetdb", fleetHome, secrets);
+    redis = builder.AddFleetRedis("redis", fleetHome, secrets);
+}
+catch (HostingConfigurationException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 1;
+}
+var agentClis = builder.AddAgentClis("agent-clis", Path.Combine(FleetHome.RepositoryRoot(builder), "tools", "agents"));
+var adminKey = builder.AddGeneratedSecret("management-api-key", secrets, announce: true);
 // Signs the per-session keys agents present to ZaiProxy; only the runner and the proxy hold it.
-var sessionKeySecret = builder.AddParameter("session-key-secret", secret: true);
+var sessionKeySecret = builder.AddGeneratedSecret("session-key-secret", secrets);
 // Signs the caller identity the gateway forwards; services refuse API requests without it.
-var identitySecret = builder.AddParameter("identity-secret", secret: true);
+var identitySecret = builder.AddGeneratedSecret("identity-secret", secrets);
 // Signs the webhooks ComfyBridge sends when a workflow ends; receivers verify with it (COMFYUI_WEBHOOK_SECRET).
-var webhookSecret = builder.AddParameter("comfyui-webhook-secret", secret: true);
+var webhookSecret = builder.AddGeneratedSecret("comfyui-webhook-secret", secrets);
 
 // Services
 var zaiProxy = builder.AddProject<Projects.ZaiProxy>("zai-proxy")
-    .WithGrpcEndpoint()
+    .WithServiceEndpoints(grpc: true)
     .WithEnvironment("SessionKeys__Secret", sessionKeySecret)
     .WithEnvironment("Identity__Secret", identitySecret)
+    // Where usage rows wait while the database is away.
+    .WithLocalDirectory("Usage__SpoolDirectory", Path.Combine(fleetHome, "zai-proxy"))
     // Upstream__ApiKey (and Upstream__BaseUrl, ...) from the environment; without a key it answers from its simulated model.
     .WithEnvironmentFromHost("Upstream__")
     .WithEnvironmentFromHost("CLAUDE_")
-    .WithZaiProxyDefaults(builder)
     .WithReference(fleetDb).WaitFor(fleetDb)
+    .WithOtelFromHost()
     .WithHttpHealthCheck("/health");
 
 var sessionRunner = builder.AddProject<Projects.SessionRunner>("session-runner")
-    .WithGrpcEndpoint()
+    .WithServiceEndpoints(grpc: true)
     .WithReference(fleetDb).WaitFor(fleetDb)
     .WithReference(redis).WaitFor(redis)
     .WithReference(zaiProxy).WaitFor(zaiProxy)
     .WithEnvironment("SessionKeys__Secret", sessionKeySecret)
     .WithEnvironment("Identity__Secret", identitySecret)
-    .WithAgentRunnerDefaults(builder)
+    .WithAgentRunnerDefaults(fleetHome, agentClis)
     // SessionRunner__Sandbox__Mode, SessionRunner__Command__AllowedRoles__0, ... from the environment.
     .WithEnvironmentFromHost("SessionRunner__")
+    .WithOtelFromHost()
     .WithHttpHealthCheck("/health");
 
 var comfyBridge = builder.AddProject<Projects.ComfyBridge>("comfy-bridge")
-    .WithGrpcEndpoint()
+    .WithServiceEndpoints(grpc: true)
     .WithReference(fleetDb).WaitFor(fleetDb)
     .WithEnvironment("Identity__Secret", identitySecret)
     .WithEnvironment("ComfyUI__WebhookSecret", webhookSecret)
-    .WithComfyBridgeDefaults(builder)
+    // Where the outputs copied from ComfyUI are kept.
+    .WithLocalDirectory("ComfyUI__OutputDirectory", Path.Combine(fleetHome, "comfy-outputs"))
     // ComfyUI__Servers__0, ... (and any other ComfyUI__ setting) from the environment.
     .WithEnvironmentFromHost("ComfyUI__")
+    .WithOtelFromHost()
     .WithHttpHealthCheck("/health");
 
 var managementApi = builder.AddProject<Projects.ManagementApi>("management-api")
-    .WithGrpcEndpoint()
+    .WithServiceEndpoints(grpc: true)
     .WithReference(fleetDb).WaitFor(fleetDb)
     .WithReference(redis).WaitFor(redis)
     .WithReference(sessionRunner).WaitFor(sessionRunner)
     .WithReference(zaiProxy)
     .WithReference(comfyBridge)
     .WithEnvironment("Identity__Secret", identitySecret)
+    .WithOtelFromHost()
     .WithHttpHealthCheck("/health");
 
-// Gateway: the one public port
+// Gateway: the one public door, with an HTTP/2 port of its own for gRPC clients from outside.
 builder.AddProject<Projects.Gateway>("gateway")
-    .WithHttpEndpoint(port: Extensions.GatewayPort())
-    // gRPC clients from outside, on an HTTP/2-only port of its own.
-    .WithEndpoint("grpc", "http", port: Extensions.GatewayGrpcPort(), http2Only: true)
+    .WithPublicEndpoints(gatewayPort, gatewayGrpcPort)
     .WithReference(redis).WaitFor(redis)
     .WithReference(sessionRunner).WaitFor(sessionRunner)
     .WithReference(managementApi).WaitFor(managementApi)
@@ -74,6 +108,31 @@ builder.AddProject<Projects.Gateway>("gateway")
     // Cors__Origins__0, ... and RateLimiting__* from the environment, for deployments that set them.
     .WithEnvironmentFromHost("Cors__")
     .WithEnvironmentFromHost("RateLimiting__")
+    .WithOtelFromHost()
     .WithHttpHealthCheck("/health");
 
+if (builder.ExecutionContext.IsPublishMode)
+{
+    await builder.Build().RunAsync();
+    return 0;
+}
+
+// Supervision (run mode): one AppHost per .fleet, what a killed run left stopped, restarts with backoff, and the
+// resource snapshot scripts read.
+using var runLock = RunLock.TryAcquire(fleetHome);
+if (runLock is null)
+{
+    Console.Error.WriteLine($"Another AppHost is running on {fleetHome}. Stop it first, or set FLEET_HOME to another directory.");
+    return 1;
+}
+var supervision = Path.Combine(fleetHome, "apphost");
+LeftoverProcesses.StopLeftovers(Path.Combine(supervision, "processes.json"), Console.Out);
+// A snapshot left by a run that was killed would show resources Running that are not.
+File.Delete(Path.Combine(supervision, "resources.json"));
+builder.Services.AddSingleton(new LeftoverProcesses(Path.Combine(supervision, "processes.json")));
+builder.Services.AddSingleton(new SnapshotPath(Path.Combine(supervision, "resources.json")));
+builder.Services.AddSingleton<RestartOnExit>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<RestartOnExit>());
+builder.Services.AddHostedService<ResourceSnapshotFile>();
 await builder.Build().RunAsync();
+return 0;

@@ -1,5 +1,4 @@
-using AgentFleet.Hosting.Orchestration;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 
 namespace AgentFleet.Bench.Harness;
 

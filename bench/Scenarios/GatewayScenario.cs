@@ -1,5 +1,5 @@
 using AgentFleet.Bench.Harness;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 
 namespace AgentFleet.Bench.Scenarios;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using AgentFleet.Bench.Harness;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 using StackExchange.Redis;
 
 namespace AgentFleet.Bench.Scenarios;

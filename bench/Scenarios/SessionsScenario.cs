@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AgentFleet.Bench.Harness;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 
 namespace AgentFleet.Bench.Scenarios;
 

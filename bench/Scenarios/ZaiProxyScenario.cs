@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using AgentFleet.Bench.Harness;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 using AgentFleet.ServiceDefaults.Security;
 using Microsoft.Extensions.Configuration;
 

@@ -1,4 +1,4 @@
-using AgentFleet.Hosting.Orchestration;
+using AgentFleet.AppHost.Supervision;
 
 namespace AgentFleet.AppHost.Tests;
 

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using AgentFleet.ComfyBridge.ComfyUi;
 using AgentFleet.ComfyBridge.Tests.Fixtures;
 using AgentFleet.Gateway.Tests.Fixtures;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 
 namespace AgentFleet.ComfyBridge.Tests;
 

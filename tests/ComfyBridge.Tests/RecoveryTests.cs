@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using AgentFleet.ComfyBridge.ComfyUi;
 using AgentFleet.ComfyBridge.Tests.Fixtures;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 
 namespace AgentFleet.ComfyBridge.Tests;
 

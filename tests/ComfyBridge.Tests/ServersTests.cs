@@ -96,7 +96,7 @@ public sealed class UnavailableTests(PostgresFixture postgres)
     public async Task WithTheOnlyServerDownSubmissionsAreRefusedWith503AndNothingIsRecorded()
     {
         var ct = TestContext.Current.CancellationToken;
-        var nobody = $"http://127.0.0.1:{Hosting.Orchestration.PortAllocator.GetFreePort()}";
+        var nobody = $"http://127.0.0.1:{AgentFleet.Testing.PortAllocator.GetFreePort()}";
         await using var bridge = await Bridge.StartAsync(postgres, [nobody]);
         var client = bridge.Client("alice");
         using var refused = await client.PostAsJsonAsync("/v1/comfyui/workflow", new { workflow = Workflows.TextToImage() }, ct);

@@ -4,7 +4,7 @@ using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using AgentFleet.ComfyBridge.Tests.Fixtures;
 using AgentFleet.Gateway.Tests.Fixtures;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 using AgentFleet.ServiceDefaults.Security;
 
 namespace AgentFleet.ComfyBridge.Tests;

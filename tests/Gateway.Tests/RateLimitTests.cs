@@ -1,6 +1,6 @@
 using System.Net;
 using AgentFleet.Gateway.Tests.Fixtures;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 
 namespace AgentFleet.Gateway.Tests;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using AgentFleet.Hosting.Orchestration;
+using AgentFleet.Testing;
 using AgentFleet.ServiceDefaults.Tests.Fixtures;
 using Microsoft.AspNetCore.Mvc.Testing;
 

@@ -1,4 +1,4 @@
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 using AgentFleet.Sessions.Tests.Fixtures;
 
 namespace AgentFleet.Sessions.Tests;

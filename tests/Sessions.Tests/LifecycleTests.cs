@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 using AgentFleet.Sessions.Tests.Fixtures;
 
 namespace AgentFleet.Sessions.Tests;

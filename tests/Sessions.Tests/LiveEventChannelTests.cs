@@ -1,7 +1,7 @@
 extern alias management;
 
 using System.Collections.Concurrent;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Infrastructure;
 using StackExchange.Redis;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 using AgentFleet.ServiceDefaults.Security;
 using AgentFleet.Sessions.Tests.Fixtures;
 
@@ -14,7 +14,7 @@ namespace AgentFleet.Sessions.Tests;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class SandboxTests(SessionsFixture infrastructure)
 {
-    private static readonly string Repository = NpmPackages.RepositoryRoot();
+    private static readonly string Repository = AgentFleet.Testing.Repository.Root();
 
     [Fact]
     public async Task ACommandSessionRunsAsItsOwnUidAndSeesNothingButItsDirectory()

@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 using AgentFleet.Sessions.Tests.Fixtures;
 
 namespace AgentFleet.Sessions.Tests;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 using AgentFleet.ZaiProxy.Tests.Fixtures;
 
 namespace AgentFleet.ZaiProxy.Tests;

@@ -147,7 +147,7 @@ public sealed class ResilienceTests(ProxyFixture fixture)
         var ct = TestContext.Current.CancellationToken;
         await using var proxy = await fixture.StartProxyAsync(new()
         {
-            ["Upstream__BaseUrl"] = $"http://127.0.0.1:{AgentFleet.Hosting.Orchestration.PortAllocator.GetFreePort()}",
+            ["Upstream__BaseUrl"] = $"http://127.0.0.1:{AgentFleet.Testing.PortAllocator.GetFreePort()}",
             ["Upstream__ApiKey"] = "k",
             ["Upstream__RetryBaseDelayMs"] = "10",
         }, ct);

@@ -1,5 +1,5 @@
 using System.Net;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 using AgentFleet.ZaiProxy.Tests.Fixtures;
 using Npgsql;
 using static AgentFleet.ZaiProxy.Tests.Fixtures.ProxyClient;

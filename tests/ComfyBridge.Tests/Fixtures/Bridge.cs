@@ -3,8 +3,7 @@ using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using Grpc.Core;
 using Grpc.Net.Client;
-using AgentFleet.Hosting.Orchestration;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 using AgentFleet.ServiceDefaults.Security;
 
 namespace AgentFleet.ComfyBridge.Tests.Fixtures;

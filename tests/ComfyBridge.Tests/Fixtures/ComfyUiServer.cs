@@ -56,7 +56,7 @@ public sealed class ComfyUiServer : IAsyncDisposable
 
     public static async Task<ComfyUiServer> StartAsync()
     {
-        var server = new ComfyUiServer(Hosting.Orchestration.PortAllocator.GetFreePort(), Directory.CreateTempSubdirectory("comfyui-output-").FullName);
+        var server = new ComfyUiServer(AgentFleet.Testing.PortAllocator.GetFreePort(), Directory.CreateTempSubdirectory("comfyui-output-").FullName);
         await server.StartCoreAsync();
         return server;
     }

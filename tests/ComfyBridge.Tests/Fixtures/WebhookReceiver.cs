@@ -28,7 +28,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        var url = $"http://127.0.0.1:{Hosting.Orchestration.PortAllocator.GetFreePort()}";
+        var url = $"http://127.0.0.1:{AgentFleet.Testing.PortAllocator.GetFreePort()}";
         builder.WebHost.UseUrls(url);
         var app = builder.Build();
         var receiver = new WebhookReceiver(app, failFirst) { Url = url + "/hooks/comfy" };

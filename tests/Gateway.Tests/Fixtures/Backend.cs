@@ -38,8 +38,8 @@ public sealed class Backend : IAsyncDisposable
 
     public static async Task<Backend> StartAsync()
     {
-        var url = $"http://127.0.0.1:{Hosting.Orchestration.PortAllocator.GetFreePort()}";
-        var h2Url = $"http://127.0.0.1:{Hosting.Orchestration.PortAllocator.GetFreePort()}";
+        var url = $"http://127.0.0.1:{AgentFleet.Testing.PortAllocator.GetFreePort()}";
+        var h2Url = $"http://127.0.0.1:{AgentFleet.Testing.PortAllocator.GetFreePort()}";
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>

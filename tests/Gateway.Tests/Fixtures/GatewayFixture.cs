@@ -1,8 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using AgentFleet.Hosting.Orchestration;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 
 [assembly: AssemblyFixture(typeof(AgentFleet.Gateway.Tests.Fixtures.GatewayFixture))]
 

@@ -20,7 +20,7 @@ public sealed class NodeInterop : IAsyncDisposable
 
     public static NodeInterop Start(params string[] arguments)
     {
-        AgentFleet.Hosting.Testing.NpmPackages.EnsureInstalled(Directory);
+        AgentFleet.AppHost.Agents.NpmPackages.EnsureInstalled(Directory);
         var start = new ProcessStartInfo("node") { WorkingDirectory = Directory, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.ArgumentList.Add("interop.js");
         foreach (var argument in arguments)

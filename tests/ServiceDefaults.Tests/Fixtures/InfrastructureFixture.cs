@@ -1,4 +1,4 @@
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 
 [assembly: AssemblyFixture(typeof(AgentFleet.ServiceDefaults.Tests.Fixtures.InfrastructureFixture))]
 

@@ -1,11 +1,10 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using AgentFleet.Hosting.Orchestration;
+using AgentFleet.Testing;
 using System.Net.WebSockets;
 using Grpc.Core;
 using Grpc.Net.Client;
-using AgentFleet.Hosting.Testing;
 using AgentFleet.ServiceDefaults.Security;
 
 namespace AgentFleet.Sessions.Tests.Fixtures;

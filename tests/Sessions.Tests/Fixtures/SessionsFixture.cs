@@ -1,5 +1,4 @@
-using AgentFleet.Hosting.Orchestration;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 using Npgsql;
 
 [assembly: AssemblyFixture(typeof(AgentFleet.Sessions.Tests.Fixtures.SessionsFixture))]

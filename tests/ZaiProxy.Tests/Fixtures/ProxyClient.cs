@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 
 namespace AgentFleet.ZaiProxy.Tests.Fixtures;
 

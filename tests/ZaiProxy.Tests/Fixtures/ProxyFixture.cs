@@ -1,7 +1,6 @@
 using Grpc.Core;
 using Grpc.Net.Client;
-using AgentFleet.Hosting.Orchestration;
-using AgentFleet.Hosting.Testing;
+using AgentFleet.Testing;
 using AgentFleet.ServiceDefaults.Security;
 using Microsoft.Extensions.Configuration;
 using Npgsql;

@@ -1,0 +1,51 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+
+namespace AgentFleet.AppHost.Configuration;
+
+/// <summary>The gateway's public ports, from <c>GATEWAY_PORT</c> (9090) and <c>GATEWAY_GRPC_PORT</c> (9091); 0 picks a free one.</summary>
+public static class Ports
+{
+    public static int? Gateway(IConfiguration configuration) => FromConfiguration(configuration, "GATEWAY_PORT", 9090);
+
+    public static int? GatewayGrpc(IConfiguration configuration) => FromConfiguration(configuration, "GATEWAY_GRPC_PORT", 9091);
+
+    /// <summary>
+    /// A fixed port someone else holds would only surface later as a resource that never starts: say so now,
+    /// plainly, before anything runs.
+    /// </summary>
+    public static void EnsureFree(int? port, string what)
+    {
+        if (port is not int fixedPort)
+        {
+            return;
+        }
+        try
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, fixedPort);
+            probe.Start();
+        }
+        catch (SocketException)
+        {
+            throw new HostingConfigurationException($"Port {fixedPort} for {what} is in use. Stop what holds it, or choose another port with {(what.EndsWith("grpc") ? "GATEWAY_GRPC_PORT" : "GATEWAY_PORT")}.");
+        }
+    }
+
+    private static int? FromConfiguration(IConfiguration configuration, string variable, int standard)
+    {
+        var configured = configuration[variable];
+        if (string.IsNullOrEmpty(configured))
+        {
+            return standard;
+        }
+        if (!int.TryParse(configured, out var port) || port is < 0 or > 65535)
+        {
+            throw new HostingConfigurationException($"{variable} must be a port number (0 for a free one), not '{configured}'.");
+        }
+        return port == 0 ? null : port;
+    }
+}
+
+/// <summary>A configuration problem the operator must fix before the AppHost can run: printed plainly, exit code 1.</summary>
+public sealed class HostingConfigurationException(string message) : Exception(message);

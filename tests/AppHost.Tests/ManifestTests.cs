@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+
+namespace AgentFleet.AppHost.Tests;
+
+/// <summary>`dotnet run --project AppHost -- --publisher manifest`: the Aspire manifest azd and other tools read.</summary>
+public sealed class ManifestTests
+{
+    private static readonly string[] Services = ["zai-proxy", "session-runner", "comfy-bridge", "management-api", "gateway"];
+
+    [Fact]
+    public async Task TheManifestListsEveryServiceWithItsBindingsReferencesAndSecretParameters()
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"aspire-manifest-{Guid.NewGuid():N}.json");
+        // The gateway's standard ports, as a deployment gets them (the other tests pick free ones).
+        var standardPorts = new Dictionary<string, string> { ["GATEWAY_PORT"] = "", ["GATEWAY_GRPC_PORT"] = "" };
+        await using (var publisher = AppHostProcess.Start(standardPorts, arguments: ["--publisher", "manifest", "--output-path", output]))
+        {
+            Assert.True(await publisher.WaitForExitAsync(TimeSpan.FromMinutes(1)), publisher.Tail());
+            Assert.True(publisher.ExitCode == 0, publisher.Tail());
+            Assert.DoesNotContain("fail:", publisher.Tail(400));
+            // Publishing starts nothing and writes nothing under .fleet.
+            Assert.False(Directory.Exists(publisher.FleetHome), "publishing created the .fleet directory");
+        }
+        var resources = JsonNode.Parse(await File.ReadAllTextAsync(output, TestContext.Current.CancellationToken))!["resources"]!.AsObject();
+        File.Delete(output);
+
+        foreach (var service in Services)
+        {
+            var project = resources[service]!;
+            Assert.Equal("project.v0", project["type"]!.GetValue<string>());
+            Assert.EndsWith(".csproj", project["path"]!.GetValue<string>());
+            var bindings = project["bindings"]!;
+            Assert.Equal("http", bindings["http"]!["transport"]!.GetValue<string>());
+            // gRPC has an HTTP/2-only port of its own.
+            Assert.Equal("http2", bindings["grpc"]!["transport"]!.GetValue<string>());
+            Assert.Equal("Http2", project["env"]!["Kestrel__Endpoints__grpc__Protocols"]!.GetValue<string>());
+            Assert.StartsWith("http://*:", project["env"]!["Kestrel__Endpoints__grpc__Url"]!.GetValue<string>());
+            // Nothing of this machine's .fleet directory leaks into a deployment.
+            Assert.DoesNotContain(project["env"]!.AsObject(), e => e.Value!.ToString().Contains(".fleet"));
+        }
+        // The gateway keeps its public ports.
+        Assert.Equal(9090, resources["gateway"]!["bindings"]!["http"]!["targetPort"]!.GetValue<int>());
+        Assert.Equal(9091, resources["gateway"]!["bindings"]!["grpc"]!["targetPort"]!.GetValue<int>());
+
+        // References: the database, Redis and the services each one calls.
+        Assert.Equal("{fleetdb.connectionString}", Env("session-runner", "ConnectionStrings__fleetdb"));
+        Assert.Equal("{redis.connectionString}", Env("management-api", "ConnectionStrings__redis"));
+        Assert.Equal("{session-runner.bindings.grpc.url}", Env("management-api", "services__session-runner__grpc__0"));
+        Assert.Equal("{zai-proxy.bindings.http.url}", Env("session-runner", "services__zai-proxy__http__0"));
+        Assert.Equal("{management-api.bindings.http.url}", Env("gateway", "services__management-api__http__0"));
+        Assert.Equal("container.v0", resources["postgres"]!["type"]!.GetValue<string>());
+        Assert.Contains("Database=fleetdb", resources["fleetdb"]!["connectionString"]!.GetValue<string>());
+        Assert.Equal("container.v0", resources["redis"]!["type"]!.GetValue<string>());
+
+        // Secrets are parameters a deployment supplies, never values.
+        foreach (var secret in new[] { "management-api-key", "session-key-secret", "identity-secret", "comfyui-webhook-secret" })
+        {
+            Assert.Equal("parameter.v0", resources[secret]!["type"]!.GetValue<string>());
+            Assert.True(resources[secret]!["inputs"]!["value"]!["secret"]!.GetValue<bool>());
+            Assert.Null(resources[secret]!["inputs"]!["value"]!["default"]);
+        }
+        Assert.Equal("{management-api-key.value}", Env("gateway", "MANAGEMENT_API_KEY"));
+        Assert.Equal("{identity-secret.value}", Env("zai-proxy", "Identity__Secret"));
+        Assert.Equal("{session-key-secret.value}", Env("session-runner", "SessionKeys__Secret"));
+
+        string Env(string resource, string name) => resources[resource]!["env"]![name]!.GetValue<string>();
+    }
+}
