@@ -21,6 +21,11 @@ internal static class ProjectExtensions
 
     private static IResourceBuilder<ProjectResource> WithEndpoints(this IResourceBuilder<ProjectResource> builder, bool grpc, bool proxied, int? httpPort, int? grpcPort)
     {
+        // Plain HTTP inside the fleet; TLS, where wanted, ends in front of the gateway. Said here so the dashboard does
+        // not warn about the developer certificate no service uses (the API is marked for evaluation).
+#pragma warning disable ASPIRECERTIFICATES001
+        builder.WithoutHttpsCertificate();
+#pragma warning restore ASPIRECERTIFICATES001
         builder.WithHttpEndpoint(port: httpPort, targetPort: proxied ? null : httpPort, name: "http", isProxied: proxied);
         if (grpc)
         {
@@ -45,7 +50,10 @@ internal static class ProjectExtensions
     /// take the place of the dashboard's OTLP endpoint that Aspire gives every project.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithOtelFromHost(this IResourceBuilder<ProjectResource> builder) =>
-        builder.WithEnvironmentFromHost("OTEL_");
+        builder
+            // Each service's telemetry is named after its resource, wherever it goes.
+            .WithEnvironment("OTEL_SERVICE_NAME", builder.Resource.Name)
+            .WithEnvironmentFromHost("OTEL_");
 
     /// <summary>A directory on this machine, under <c>.fleet/</c>: only when run here; a deployment mounts its own volumes.</summary>
     public static IResourceBuilder<T> WithLocalDirectory<T>(this IResourceBuilder<T> builder, string variable, string directory) where T : IResourceWithEnvironment =>
@@ -57,22 +65,29 @@ internal static class ProjectExtensions
             }
         });
 
-    /// <summary>Passes on every variable of the AppHost's own environment whose name starts with <paramref name="prefix"/>.</summary>
-    public static IResourceBuilder<T> WithEnvironmentFromHost<T>(this IResourceBuilder<T> builder, string prefix) where T : IResourceWithEnvironment =>
-        builder.WithEnvironment(context =>
+    /// <summary>
+    /// Passes on every setting of the AppHost's configuration (its environment, its command line) whose name starts with
+    /// <paramref name="prefix"/>, as environment variables (<c>ComfyUI:Servers:0</c> → <c>ComfyUI__Servers__0</c>).
+    /// </summary>
+    public static IResourceBuilder<T> WithEnvironmentFromHost<T>(this IResourceBuilder<T> builder, string prefix) where T : IResourceWithEnvironment
+    {
+        var configuration = builder.ApplicationBuilder.Configuration;
+        var section = prefix.Replace("__", ":");
+        return builder.WithEnvironment(context =>
         {
             if (context.ExecutionContext.IsPublishMode)
             {
                 return;
             }
-            foreach (System.Collections.DictionaryEntry variable in Environment.GetEnvironmentVariables())
+            foreach (var (key, value) in configuration.AsEnumerable())
             {
-                if (variable.Key is string name && name.StartsWith(prefix, StringComparison.Ordinal) && variable.Value is string value)
+                if (value is not null && key.StartsWith(section, StringComparison.Ordinal))
                 {
-                    context.EnvironmentVariables[name] = value;
+                    context.EnvironmentVariables[key.Replace(":", "__")] = value;
                 }
             }
         });
+    }
 
     /// <summary>Where the runner keeps session directories, and the Claude Code CLI the run installed (else <c>claude</c> on PATH).</summary>
     public static IResourceBuilder<ProjectResource> WithAgentRunnerDefaults(this IResourceBuilder<ProjectResource> builder, string fleetHome, IResourceBuilder<AgentClisResource> agents) =>

@@ -22,10 +22,15 @@ public sealed class AppHostTests
     public async Task EveryResourceBecomesHealthyAClaudeSessionCompletesThroughTheGatewayAndAKilledServiceComesBack()
     {
         var ct = TestContext.Current.CancellationToken;
+        // The services' telemetry goes where OTEL_EXPORTER_OTLP_ENDPOINT says, here a receiver in place of the dashboard.
+        await using var otlp = await OtlpReceiver.StartAsync();
         await using var fleet = await FleetApp.StartAsync(new Dictionary<string, string>
         {
             ["MANAGEMENT_API_KEY"] = AdminKey,
             ["IDENTITY_SECRET"] = IdentitySecret,
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "500",
         }, ct);
 
         // 1. Everything comes up, dependencies first, each service answering on its own endpoint.
@@ -63,6 +68,10 @@ public sealed class AppHostTests
         Assert.True(session["status"]!.GetValue<string>() == "completed", session.ToJsonString());
         Assert.True(session["totalCostUsd"]!.GetValue<decimal>() > 0, session.ToJsonString());
         Assert.True(session["usage"]!["outputTokens"]!.GetValue<long>() > 0, session.ToJsonString());
+        // One trace for the session: the gateway's request, ManagementApi, the runner's run of the agent, and the agent's
+        // model calls in ZaiProxy.
+        var services = await WaitForSessionTraceAsync(otlp, TimeSpan.FromSeconds(30));
+        Assert.Superset(new HashSet<string> { "gateway", "management-api", "session-runner", "zai-proxy" }, services);
 
         // 4. A service killed outright is started again and becomes healthy under a new pid.
         var victim = healthy.Single(r => r.Name == "session-runner");
@@ -74,6 +83,27 @@ public sealed class AppHostTests
         // And it serves: a command session completes through the restarted runner.
         var after = await api.RunSessionAsync(AdminKey, """{"agent": "command", "command": ["echo", "back"], "task": "echo"}""", TimeSpan.FromMinutes(1));
         Assert.True(after["status"]!.GetValue<string>() == "completed", after.ToJsonString());
+    }
+
+    /// <summary>The services that sent spans in the trace of the gateway's POST /v1/sessions, once zai-proxy is among them.</summary>
+    private static async Task<HashSet<string>> WaitForSessionTraceAsync(OtlpReceiver otlp, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        HashSet<string> services = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            var spans = otlp.Spans;
+            var traces = spans.Where(s => s.Service == "gateway" && s.Name.StartsWith("POST /v1/sessions", StringComparison.Ordinal)).Select(s => s.TraceId).ToHashSet();
+            services = [.. spans.Where(s => traces.Contains(s.TraceId)).Select(s => s.Service)];
+            if (services.Contains("zai-proxy"))
+            {
+                return services;
+            }
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+        Assert.Fail($"No trace of POST /v1/sessions reached zai-proxy; its services: {string.Join(", ", services)}; " +
+            $"all: {string.Join(", ", otlp.Spans.Select(s => $"{s.Service}:{s.Name}").Distinct().Take(40))}");
+        return services;
     }
 
     /// <summary>Each gRPC service and a method of its contract (the request is empty on the wire either way).</summary>

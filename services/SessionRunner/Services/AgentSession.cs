@@ -41,6 +41,9 @@ public sealed class AgentSession(SessionMeta meta, string directory, string stat
 
     public bool StopRequested { get; set; }
 
+    /// <summary>The trace of the request that created the session, in this process only: a run after a restart starts its own.</summary>
+    public System.Diagnostics.ActivityContext? Origin { get; init; }
+
     /// <summary>The running agent's time limit, paused with it.</summary>
     public PausableTimeout? Timeout { get; set; }
 

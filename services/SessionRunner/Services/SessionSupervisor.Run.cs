@@ -11,6 +11,7 @@ public sealed partial class SessionSupervisor
     /// <summary>One run of an agent, from spawn to its final event; the slot is released whatever happens.</summary>
     private async Task RunAsync(AgentSession session)
     {
+        using var run = SessionTracing.StartRun(session);
         try
         {
             await LaunchAndWaitAsync(session);
@@ -53,7 +54,7 @@ public sealed partial class SessionSupervisor
         try
         {
             var launch = adapter.BuildLaunch(new AgentLaunchContext(
-                session.Id, resume?.Task ?? meta.Task, meta.Command, meta.Model, session.Directory, resume?.AgentSessionId, keys.Issue(session.Id, meta.BudgetUsd), environment.SearchPath));
+                session.Id, resume?.Task ?? meta.Task, meta.Command, meta.Model, session.Directory, resume?.AgentSessionId, keys.Issue(session.Id, meta.BudgetUsd, System.Diagnostics.Activity.Current?.Context), environment.SearchPath));
             var uid = AdoptIntoSandbox(session);
             var agentEnvironment = environment.Build(session, launch.Environment);
             process = sandbox.Start(launch, session.Directory, uid, session.Meta.Limits ?? sandbox.Limits,

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AgentFleet.ServiceDefaults.Security;
 using System.Collections.Concurrent;
 using Grpc.Core;
@@ -139,7 +140,8 @@ public sealed partial class SessionSupervisor(
             {
                 throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
             }
-            session = new AgentSession(meta, directory, Path.Combine(StateDirectory, id), 0, writer);
+            // The request's trace (gateway → management-api → here): the session's run, and its model calls, join it.
+            session = new AgentSession(meta, directory, Path.Combine(StateDirectory, id), 0, writer) { Origin = Activity.Current?.Context };
             if (!_sessions.TryAdd(id, session))
             {
                 throw new RpcException(new Status(StatusCode.AlreadyExists, $"Session {id} already exists."));

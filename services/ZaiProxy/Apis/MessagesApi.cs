@@ -1,6 +1,7 @@
 using AgentFleet.ZaiProxy.Accounting;
 using System.Text.Json;
 using AgentFleet.ZaiProxy.Auth;
+using AgentFleet.ZaiProxy.Telemetry;
 using AgentFleet.ZaiProxy.Upstream;
 
 namespace AgentFleet.ZaiProxy.Apis;
@@ -47,6 +48,7 @@ public static class MessagesApi
             await AnthropicErrors.WriteAsync(context, 400, "validation_failed", "The request body must be a JSON object.");
             return;
         }
+        using var sessionSpan = SessionTrace.StartModelCall(caller, path);
         await forwarder.ForwardAsync(context, caller, path, body, stream && path == "/v1/messages");
     }
 

@@ -3,7 +3,7 @@ using AgentFleet.ServiceDefaults.Security;
 namespace AgentFleet.ZaiProxy.Auth;
 
 /// <summary>Who is calling, as far as accounting is concerned: the key's public id, and the session it belongs to if any.</summary>
-public sealed record Caller(string KeyId, Guid? SessionId, decimal? BudgetUsd = null);
+public sealed record Caller(string KeyId, Guid? SessionId, decimal? BudgetUsd = null, System.Diagnostics.ActivityContext? SessionTrace = null);
 
 /// <summary>
 /// Two kinds of caller: a request the gateway forwarded, carrying its signed identity (a fleet API key); and an agent
@@ -27,7 +27,7 @@ public sealed class CallerAuthentication(SessionKeys sessionKeys, IdentitySigner
         if (key.Length > 0 && sessionKeys.Verify(key) is { } session)
         {
             // The key's public half names it in usage rows; the signature never leaves this method.
-            return new Caller($"session:{session.SessionId}", Guid.Parse(session.SessionId), session.BudgetUsd);
+            return new Caller($"session:{session.SessionId}", Guid.Parse(session.SessionId), session.BudgetUsd, session.Trace);
         }
         return null;
     }

@@ -1,0 +1,41 @@
+using System.Diagnostics;
+using AgentFleet.ServiceDefaults.Security;
+using Microsoft.Extensions.Configuration;
+
+namespace AgentFleet.ServiceDefaults.Tests;
+
+/// <summary>The per-session key: what it says survives the round trip, and nothing in it can be changed.</summary>
+public sealed class SessionKeysTests
+{
+    private static readonly SessionKeys Keys = new(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["SessionKeys:Secret"] = "s3cret" }).Build());
+
+    [Fact]
+    public void ABudgetAndATraceComeBackAsIssued()
+    {
+        var session = Guid.NewGuid().ToString();
+        var trace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+
+        Assert.Equal(new SessionKey(session, null), Keys.Verify(Keys.Issue(session)));
+        Assert.Equal(new SessionKey(session, 1.5m), Keys.Verify(Keys.Issue(session, 1.5m)));
+        var both = Keys.Verify(Keys.Issue(session, 0.25m, trace))!;
+        Assert.Equal((session, 0.25m), (both.SessionId, both.BudgetUsd));
+        Assert.Equal(trace.TraceId, both.Trace!.Value.TraceId);
+        Assert.Equal(trace.SpanId, both.Trace.Value.SpanId);
+    }
+
+    [Fact]
+    public void AKeyWhosePartsAreChangedOrDroppedIsNotOurs()
+    {
+        var session = Guid.NewGuid().ToString();
+        var trace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+        var key = Keys.Issue(session, 0.25m, trace);
+        var parts = key.Split('_');
+
+        // A raised budget, another trace, a dropped budget: each breaks the signature.
+        Assert.Null(Keys.Verify(key.Replace("_b250000_", "_b990000000_")));
+        Assert.Null(Keys.Verify(key.Replace(parts[3], "t" + ActivityTraceId.CreateRandom().ToHexString() + ActivitySpanId.CreateRandom().ToHexString())));
+        Assert.Null(Keys.Verify(string.Join('_', parts.Where((_, i) => i != 2))));
+        Assert.Null(Keys.Verify("fsk_" + Guid.NewGuid().ToString("N") + "_" + parts[^1]));
+        Assert.Null(Keys.Verify("sk-ant-not-ours"));
+    }
+}
