@@ -31,21 +31,26 @@ public sealed class ResourceSnapshotFile(
         {
             _entries[resource.Name] = new ResourceEntry(resource.Name, KindOf(resource, null), KnownResourceStates.Waiting, "Unknown", null, 0, new Dictionary<string, string>());
         }
-        Write([.. shown.Select(r => _entries[r.Name])]);
         Directory.CreateDirectory(Path.GetDirectoryName(path.Value)!);
+        Write([.. shown.Select(r => _entries[r.Name])]);
         await foreach (var update in notifications.WatchAsync(stoppingToken))
         {
+            var pid = ServingProcess.Of(update.Resource, update.Snapshot);
+            // Every process DCP runs is recorded, the hidden dashboard's too, so that a run after a hard kill finds them.
+            if (Started(update.Snapshot) is int started)
+            {
+                processes.Record(update.Resource.Name, started);
+            }
+            if (pid is int serving)
+            {
+                processes.Record(update.Resource.Name + "/service", serving);
+            }
             if (update.Resource is ParameterResource || update.Snapshot.IsHidden || !_entries.ContainsKey(update.Resource.Name))
             {
                 _entries.TryRemove(update.Resource.Name, out _);
                 continue;
             }
             var snapshot = update.Snapshot;
-            var pid = ServingProcess.Of(update.Resource, snapshot);
-            if (pid is int running)
-            {
-                processes.Record(update.Resource.Name, running);
-            }
             _entries[update.Resource.Name] = new ResourceEntry(
                 update.Resource.Name,
                 KindOf(update.Resource, snapshot),
@@ -59,6 +64,9 @@ public sealed class ResourceSnapshotFile(
             Write([.. shown.Select(r => _entries.GetValueOrDefault(r.Name)).OfType<ResourceEntry>()]);
         }
     }
+
+    private static int? Started(CustomResourceSnapshot snapshot) =>
+        snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value?.ToString() is { } text && int.TryParse(text, out var pid) ? pid : null;
 
     private void Write(IReadOnlyList<ResourceEntry> entries)
     {
