@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -41,7 +42,9 @@ public static class OpenTelemetryExtensions
                 }))
             .WithTracing(tracing => tracing
                 .SetSampler(TraceSampling.From(builder.Configuration))
-                .AddAspNetCoreInstrumentation()
+                // Health polls (the AppHost's every few seconds, a load balancer's) and metric scrapes would bury the
+                // requests people look for; /alive is left in, the one cheap probe a trace may be wanted of.
+                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context => !IsProbe(context.Request.Path))
                 .AddHttpClientInstrumentation()
                 .AddGrpcClientInstrumentation()
                 .AddSource(TelemetryNames.ProjectWildcard));
@@ -54,6 +57,9 @@ public static class OpenTelemetryExtensions
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
         }
     }
+
+    private static bool IsProbe(PathString path) =>
+        path.StartsWithSegments("/health") || path.StartsWithSegments("/ready") || path.StartsWithSegments("/metrics");
 
     /// <summary>Maps <c>GET /metrics</c> in the Prometheus text exposition format.</summary>
     public static IEndpointConventionBuilder MapPrometheusMetrics(this IEndpointRouteBuilder endpoints, string pattern = "/metrics") =>

@@ -44,6 +44,35 @@ public sealed class OtlpExportTests
         Assert.Contains("http.server.request.duration", Encoding.UTF8.GetString(received["/v1/metrics"]));
     }
 
+    [Fact]
+    public async Task HealthPollsAndMetricScrapesAreNotTraced()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var received = new ConcurrentDictionary<string, byte[]>();
+        await using var collector = await StartCollectorAsync(received);
+
+        var app = await TestApp.StartAsync(_ => { }, new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+        });
+        using (var client = app.GetTestClient())
+        {
+            foreach (var path in new[] { "/health", "/ready", "/metrics", "/alive" })
+            {
+                (await client.GetAsync(path, ct)).Dispose();
+            }
+        }
+        await app.StopAsync(ct);
+        await app.DisposeAsync();
+
+        var traces = Encoding.UTF8.GetString(received["/v1/traces"]);
+        Assert.Contains("GET /alive", traces);
+        Assert.DoesNotContain("GET /health", traces);
+        Assert.DoesNotContain("GET /ready", traces);
+        Assert.DoesNotContain("GET /metrics", traces);
+    }
+
     /// <summary>A minimal OTLP/HTTP receiver: it keeps every protobuf body posted to each signal path, concatenated.</summary>
     private static async Task<WebApplication> StartCollectorAsync(ConcurrentDictionary<string, byte[]> received)
     {
