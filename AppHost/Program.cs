@@ -7,27 +7,14 @@ using AgentFleet.AppHost.Supervision;
 var builder = DistributedApplication.CreateBuilder(args);
 var fleetHome = FleetHome.Resolve(builder);
 var secrets = new SecretStore(Path.Combine(fleetHome, "secrets.json"));
-int? gatewayPort, gatewayGrpcPort;
-try
-{
-    gatewayPort = Ports.Gateway(builder.Configuration);
-    gatewayGrpcPort = Ports.GatewayGrpc(builder.Configuration);
-    if (builder.ExecutionContext.IsRunMode)
-    {
-        Ports.EnsureFree(gatewayPort, "gateway/http");
-        Ports.EnsureFree(gatewayGrpcPort, "gateway/grpc");
-    }
-}
-catch (HostingConfigurationException ex)
-{
-    Console.Error.WriteLine(ex.Message);
-    return 1;
-}
 
-// Infrastructure
+// Infrastructure. A problem the operator must fix first (the gateway's port taken, no PostgreSQL installed) is one
+// line and exit code 1, before anything starts.
+int? gatewayPort, gatewayGrpcPort;
 IResourceBuilder<IResourceWithConnectionString> fleetDb, redis;
 try
 {
+    (gatewayPort, gatewayGrpcPort) = Ports.ForGateway(builder);
     fleetDb = builder.AddFleetDatabase("postgres", "fleetdb", fleetHome, secrets);
     redis = builder.AddFleetRedis("redis", fleetHome, secrets);
 }

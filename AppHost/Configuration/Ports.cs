@@ -7,15 +7,24 @@ namespace AgentFleet.AppHost.Configuration;
 /// <summary>The gateway's public ports, from <c>GATEWAY_PORT</c> (9090) and <c>GATEWAY_GRPC_PORT</c> (9091); 0 picks a free one.</summary>
 public static class Ports
 {
-    public static int? Gateway(IConfiguration configuration) => FromConfiguration(configuration, "GATEWAY_PORT", 9090);
-
-    public static int? GatewayGrpc(IConfiguration configuration) => FromConfiguration(configuration, "GATEWAY_GRPC_PORT", 9091);
+    /// <summary>The gateway's HTTP and gRPC ports (null: any free one); when run, a fixed port must be free.</summary>
+    public static (int? Http, int? Grpc) ForGateway(IDistributedApplicationBuilder builder)
+    {
+        var http = FromConfiguration(builder.Configuration, "GATEWAY_PORT", 9090);
+        var grpc = FromConfiguration(builder.Configuration, "GATEWAY_GRPC_PORT", 9091);
+        if (builder.ExecutionContext.IsRunMode)
+        {
+            EnsureFree(http, "gateway/http");
+            EnsureFree(grpc, "gateway/grpc");
+        }
+        return (http, grpc);
+    }
 
     /// <summary>
     /// A fixed port someone else holds would only surface later as a resource that never starts: say so now,
     /// plainly, before anything runs.
     /// </summary>
-    public static void EnsureFree(int? port, string what)
+    private static void EnsureFree(int? port, string what)
     {
         if (port is not int fixedPort)
         {
@@ -46,6 +55,3 @@ public static class Ports
         return port == 0 ? null : port;
     }
 }
-
-/// <summary>A configuration problem the operator must fix before the AppHost can run: printed plainly, exit code 1.</summary>
-public sealed class HostingConfigurationException(string message) : Exception(message);
