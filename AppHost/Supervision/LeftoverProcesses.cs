@@ -36,7 +36,17 @@ public sealed class LeftoverProcesses(string path)
         {
             return;
         }
-        var earlier = JsonSerializer.Deserialize<Dictionary<string, Entry>>(File.ReadAllText(path)) ?? [];
+        Dictionary<string, Entry> earlier;
+        try
+        {
+            earlier = JsonSerializer.Deserialize<Dictionary<string, Entry>>(File.ReadAllText(path)) ?? [];
+        }
+        catch (JsonException)
+        {
+            // Written by an older AppHost (process groups by pid) or cut short: nothing in it can be matched safely.
+            File.Delete(path);
+            return;
+        }
         var roots = earlier.Where(e => StartTime(e.Value.Pid) == e.Value.Started).ToList();
         var victims = Descendants(roots.Select(e => e.Value.Pid).ToHashSet());
         foreach (var (resource, entry) in roots)
