@@ -1,5 +1,6 @@
 using AgentFleet.AppHost.Configuration;
 using AgentFleet.AppHost.Infrastructure;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
 namespace AgentFleet.Testing;
@@ -44,7 +45,7 @@ public sealed class LocalServer : IAsyncDisposable
         var (command, arguments) = PostgresBinaries.AsServerUser(Path.Combine(bin, "postgres"), PostgresBinaries.ServerArguments(data, port.ToString()));
         // SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to leave.
         var launch = new LaunchSpec(command, arguments, data) { StopSignal = Signals.SIGINT };
-        return await StartAsync(launch, root, port, password, connectionString, ct => HealthProbes.PostgresAsync(connectionString, ct), cancellationToken);
+        return await StartAsync(launch, root, port, password, connectionString, ct => AnswersAsync(new PostgresQueryHealthCheck(_ => ValueTask.FromResult<string?>(connectionString)), ct), cancellationToken);
     }
 
     /// <summary>Redis on a free port; <paramref name="durable"/> writes every command to its append-only file before answering.</summary>
@@ -64,7 +65,7 @@ public sealed class LocalServer : IAsyncDisposable
             "daemonize no", "save 60 1", durable ? "appendonly yes\nappendfsync always" : "appendonly no", ""));
         var connectionString = $"127.0.0.1:{port},password={password}";
         return await StartAsync(new LaunchSpec(server, [config], data), root, port, password, connectionString,
-            ct => HealthProbes.RedisAsync(connectionString, ct), cancellationToken);
+            ct => AnswersAsync(new RedisPingHealthCheck(_ => ValueTask.FromResult<string?>(connectionString)), ct), cancellationToken);
     }
 
     /// <summary>
@@ -143,6 +144,10 @@ public sealed class LocalServer : IAsyncDisposable
         }
         return server;
     }
+
+    /// <summary>The AppHost's own check of the server: a query for PostgreSQL, AUTH and PING for Redis.</summary>
+    private static async Task<bool> AnswersAsync(IHealthCheck check, CancellationToken cancellationToken) =>
+        (await check.CheckHealthAsync(new HealthCheckContext(), cancellationToken)).Status == HealthStatus.Healthy;
 
     private static async Task<bool> SafeProbeAsync(Func<CancellationToken, Task<bool>> probe, CancellationToken cancellationToken)
     {
