@@ -1,14 +1,7 @@
-using System.Collections.Concurrent;
 using System.Text;
 using AgentFleet.ServiceDefaults.Tests.Fixtures;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
+using AgentFleet.Testing;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace AgentFleet.ServiceDefaults.Tests;
 
@@ -17,24 +10,10 @@ public sealed class OtlpExportTests
     [Fact]
     public async Task TracesAndMetricsReachTheOtlpEndpointWhenTheServiceStops()
     {
-        var ct = TestContext.Current.CancellationToken;
-        var received = new ConcurrentDictionary<string, byte[]>();
-        await using var collector = await StartCollectorAsync(received);
+        await using var otlp = await OtlpReceiver.StartAsync();
+        await RunAndStopAsync(otlp, "otlp-probe", "/alive");
 
-        var app = await TestApp.StartAsync(_ => { }, new Dictionary<string, string?>
-        {
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(),
-            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
-            ["OTEL_SERVICE_NAME"] = "otlp-probe",
-        });
-        using (var client = app.GetTestClient())
-        {
-            (await client.GetAsync("/alive", ct)).Dispose();
-        }
-        // Stopping flushes: the batch exporter's 5 s and the metric reader's 60 s intervals never elapse here.
-        await app.StopAsync(ct);
-        await app.DisposeAsync();
-
+        var received = otlp.Bodies;
         Assert.Contains("/v1/traces", received.Keys);
         Assert.Contains("/v1/metrics", received.Keys);
         var traces = Encoding.UTF8.GetString(received["/v1/traces"]);
@@ -47,47 +26,41 @@ public sealed class OtlpExportTests
     [Fact]
     public async Task HealthPollsAndMetricScrapesAreNotTraced()
     {
-        var ct = TestContext.Current.CancellationToken;
-        var received = new ConcurrentDictionary<string, byte[]>();
-        await using var collector = await StartCollectorAsync(received);
+        await using var otlp = await OtlpReceiver.StartAsync();
+        await RunAndStopAsync(otlp, null, "/health", "/ready", "/metrics", "/alive");
 
-        var app = await TestApp.StartAsync(_ => { }, new Dictionary<string, string?>
-        {
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(),
-            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
-        });
-        using (var client = app.GetTestClient())
-        {
-            foreach (var path in new[] { "/health", "/ready", "/metrics", "/alive" })
-            {
-                (await client.GetAsync(path, ct)).Dispose();
-            }
-        }
-        await app.StopAsync(ct);
-        await app.DisposeAsync();
-
-        var traces = Encoding.UTF8.GetString(received["/v1/traces"]);
+        var traces = Encoding.UTF8.GetString(otlp.Bodies["/v1/traces"]);
         Assert.Contains("GET /alive", traces);
         Assert.DoesNotContain("GET /health", traces);
         Assert.DoesNotContain("GET /ready", traces);
         Assert.DoesNotContain("GET /metrics", traces);
     }
 
-    /// <summary>A minimal OTLP/HTTP receiver: it keeps every protobuf body posted to each signal path, concatenated.</summary>
-    private static async Task<WebApplication> StartCollectorAsync(ConcurrentDictionary<string, byte[]> received)
+    /// <summary>
+    /// A service exporting to <paramref name="otlp"/> over OTLP/HTTP, asked for each path, then stopped: stopping
+    /// flushes, since the batch exporter's 5 s and the metric reader's 60 s intervals never elapse here.
+    /// </summary>
+    private static async Task RunAndStopAsync(OtlpReceiver otlp, string? serviceName, params string[] paths)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var collector = builder.Build();
-        collector.MapPost("/v1/{signal}", async (HttpContext context, string signal) =>
+        var ct = TestContext.Current.CancellationToken;
+        var settings = new Dictionary<string, string?>
         {
-            using var body = new MemoryStream();
-            await context.Request.Body.CopyToAsync(body);
-            received.AddOrUpdate($"/v1/{signal}", body.ToArray(), (_, earlier) => [.. earlier, .. body.ToArray()]);
-            return Results.Ok();
-        });
-        await collector.StartAsync(TestContext.Current.CancellationToken);
-        return collector;
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+        };
+        if (serviceName is not null)
+        {
+            settings["OTEL_SERVICE_NAME"] = serviceName;
+        }
+        var app = await TestApp.StartAsync(_ => { }, settings);
+        using (var client = app.GetTestClient())
+        {
+            foreach (var path in paths)
+            {
+                (await client.GetAsync(path, ct)).Dispose();
+            }
+        }
+        await app.StopAsync(ct);
+        await app.DisposeAsync();
     }
 }

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using AgentFleet.AppHost.Tests.Otlp;
+using AgentFleet.Testing.Otlp;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -8,19 +8,20 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace AgentFleet.AppHost.Tests;
+namespace AgentFleet.Testing;
 
 /// <summary>One span as a trace viewer lists it: the service that sent it, its trace, its name.</summary>
 public sealed record ReceivedSpan(string Service, string TraceId, string SpanId, string ParentSpanId, string Name);
 
 /// <summary>
 /// An OTLP/HTTP (protobuf) receiver on a free loopback port, standing in for the dashboard's collector: it keeps every
-/// span the services export.
+/// body posted to each signal's path (concatenated), and every span read from them.
 /// </summary>
 public sealed class OtlpReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedSpan> _spans = new();
+    private readonly ConcurrentDictionary<string, byte[]> _bodies = new();
 
     private OtlpReceiver(WebApplication app) => _app = app;
 
@@ -28,20 +29,26 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public IReadOnlyList<ReceivedSpan> Spans => [.. _spans];
 
+    /// <summary>What was posted to each path (<c>/v1/traces</c>, <c>/v1/metrics</c>, <c>/v1/logs</c>), bodies concatenated.</summary>
+    public IReadOnlyDictionary<string, byte[]> Bodies => _bodies;
+
     public static async Task<OtlpReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var receiver = new OtlpReceiver(builder.Build());
-        receiver._app.MapPost("/v1/traces", async (HttpContext context) =>
+        receiver._app.MapPost("/v1/{signal}", async (HttpContext context, string signal) =>
         {
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body);
-            receiver.Add(ExportTraceServiceRequest.Parser.ParseFrom(body.ToArray()));
+            receiver._bodies.AddOrUpdate($"/v1/{signal}", body.ToArray(), (_, earlier) => [.. earlier, .. body.ToArray()]);
+            if (signal == "traces")
+            {
+                receiver.Add(ExportTraceServiceRequest.Parser.ParseFrom(body.ToArray()));
+            }
             return Results.Ok();
         });
-        receiver._app.MapPost("/v1/{signal}", () => Results.Ok());
         await receiver._app.StartAsync();
         return receiver;
     }
