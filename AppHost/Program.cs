@@ -15,8 +15,7 @@ IResourceBuilder<IResourceWithConnectionString> fleetDb, redis;
 try
 {
     (gatewayPort, gatewayGrpcPort) = Ports.ForGateway(builder);
-    fleetDb = builder.AddFleetDatabase("postgres", "fleetdb", fleetHome, secrets);
-    redis = builder.AddFleetRedis("redis", fleetHome, secrets);
+    (fleetDb, redis) = builder.AddFleetDataStores(fleetHome, secrets);
 }
 catch (HostingConfigurationException ex)
 {

@@ -11,15 +11,25 @@ namespace AgentFleet.AppHost.Infrastructure;
 /// </summary>
 public static class DataStores
 {
-    /// <summary>The fleet's database: <paramref name="databaseName"/> on a PostgreSQL server named <paramref name="serverName"/>.</summary>
-    public static IResourceBuilder<IResourceWithConnectionString> AddFleetDatabase(this IDistributedApplicationBuilder builder, string serverName, string databaseName, string fleetHome, SecretStore secrets)
+    /// <summary>
+    /// The fleet's database (<c>fleetdb</c> on a PostgreSQL server named <c>postgres</c>) and Redis (<c>redis</c>). The
+    /// container engine is asked at most once, and not at all when both are given by connection strings.
+    /// </summary>
+    public static (IResourceBuilder<IResourceWithConnectionString> Database, IResourceBuilder<IResourceWithConnectionString> Redis) AddFleetDataStores(
+        this IDistributedApplicationBuilder builder, string fleetHome, SecretStore secrets)
     {
-        if (builder.ExecutionContext.IsRunMode && builder.Configuration.GetConnectionString(databaseName) is { Length: > 0 })
+        var containers = new Lazy<bool>(() => builder.ExecutionContext.IsPublishMode || ContainerRuntime.IsAvailable(builder.Configuration));
+        return (builder.AddFleetDatabase("postgres", "fleetdb", fleetHome, secrets, containers), builder.AddFleetRedis("redis", fleetHome, secrets, containers));
+    }
+
+    private static IResourceBuilder<IResourceWithConnectionString> AddFleetDatabase(this IDistributedApplicationBuilder builder, string serverName, string databaseName, string fleetHome, SecretStore secrets, Lazy<bool> containers)
+    {
+        if (IsGiven(builder, databaseName))
         {
             return builder.AddConnectionString(databaseName);
         }
         var password = builder.AddGeneratedSecret($"{serverName}-password", secrets);
-        if (builder.ExecutionContext.IsPublishMode || ContainerRuntime.IsAvailable(builder.Configuration))
+        if (containers.Value)
         {
             return builder.AddPostgres(serverName, password: password).WithDataVolume().AddDatabase(databaseName);
         }
@@ -27,18 +37,28 @@ public static class DataStores
         return builder.AddLocalPostgresDatabase(databaseName, server);
     }
 
-    public static IResourceBuilder<IResourceWithConnectionString> AddFleetRedis(this IDistributedApplicationBuilder builder, string name, string fleetHome, SecretStore secrets)
+    private static IResourceBuilder<IResourceWithConnectionString> AddFleetRedis(this IDistributedApplicationBuilder builder, string name, string fleetHome, SecretStore secrets, Lazy<bool> containers)
     {
-        if (builder.ExecutionContext.IsRunMode && builder.Configuration.GetConnectionString(name) is { Length: > 0 })
+        if (IsGiven(builder, name))
         {
             return builder.AddConnectionString(name);
         }
         var password = builder.AddGeneratedSecret($"{name}-password", secrets);
-        if (builder.ExecutionContext.IsPublishMode || ContainerRuntime.IsAvailable(builder.Configuration))
-        {
-            return builder.AddRedis(name, password: password).WithDataVolume();
-        }
-        return builder.AddLocalRedis(name, password, Path.Combine(fleetHome, name));
+        return containers.Value
+            ? builder.AddRedis(name, password: password).WithDataVolume()
+            : builder.AddLocalRedis(name, password, Path.Combine(fleetHome, name));
+    }
+
+    // An existing server, named by ConnectionStrings__{name} when run here; a deployment always gets its own.
+    private static bool IsGiven(IDistributedApplicationBuilder builder, string name) =>
+        builder.ExecutionContext.IsRunMode && builder.Configuration.GetConnectionString(name) is { Length: > 0 };
+
+    /// <summary>A health check the resource is watched by, registered under <c>{name}_check</c>.</summary>
+    private static IResourceBuilder<T> WithProtocolHealthCheck<T>(this IResourceBuilder<T> resource, IHealthCheck check) where T : IResource
+    {
+        var key = $"{resource.Resource.Name}_check";
+        resource.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(key, _ => check, failureStatus: null, tags: null));
+        return resource.WithHealthCheck(key);
     }
 
     private static IResourceBuilder<LocalPostgresResource> AddLocalPostgres(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> password, string root)
@@ -47,9 +67,6 @@ public static class DataStores
         var data = Path.Combine(root, "data");
         var (command, prefix) = PostgresBinaries.AsServerUser(Path.Combine(bin, "postgres"), []);
         var server = new LocalPostgresResource(name, command, root, password.Resource);
-        var healthCheck = $"{name}_check";
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheck,
-            _ => new PostgresQueryHealthCheck(ct => server.ConnectionStringExpression.GetValueAsync(ct)), failureStatus: null, tags: null));
         return builder.AddResource(server)
             .WithEndpoint(name: LocalPostgresResource.EndpointName, scheme: "tcp")
             .WithArgs(context =>
@@ -61,7 +78,7 @@ public static class DataStores
                 }
             })
             .WithIconName("DatabaseMultiple")
-            .WithHealthCheck(healthCheck)
+            .WithProtocolHealthCheck(new PostgresQueryHealthCheck(ct => server.ConnectionStringExpression.GetValueAsync(ct)))
             .OnBeforeResourceStarted(async (resource, _, ct) =>
             {
                 Directory.CreateDirectory(root);
@@ -72,9 +89,6 @@ public static class DataStores
     private static IResourceBuilder<LocalPostgresDatabaseResource> AddLocalPostgresDatabase(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<LocalPostgresResource> server)
     {
         var database = new LocalPostgresDatabaseResource(name, name, server.Resource);
-        var healthCheck = $"{name}_check";
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheck,
-            _ => new PostgresQueryHealthCheck(ct => database.ConnectionStringExpression.GetValueAsync(ct)), failureStatus: null, tags: null));
         // Created once the server answers. Aspire hands a parent's state down only to the children of containers,
         // so the database says itself that it runs (its health check then starts) and when its server stopped.
         server.OnResourceReady(async (resource, e, ct) =>
@@ -104,7 +118,7 @@ public static class DataStores
         return builder.AddResource(database)
             .WithInitialState(new CustomResourceSnapshot { ResourceType = "PostgresDatabase", State = KnownResourceStates.Waiting, Properties = [] })
             .WithIconName("Database")
-            .WithHealthCheck(healthCheck);
+            .WithProtocolHealthCheck(new PostgresQueryHealthCheck(ct => database.ConnectionStringExpression.GetValueAsync(ct)));
     }
 
     private static IResourceBuilder<LocalRedisResource> AddLocalRedis(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> password, string root)
@@ -114,15 +128,12 @@ public static class DataStores
         var data = Path.Combine(root, "data");
         var config = Path.Combine(data, "redis.conf");
         var redis = new LocalRedisResource(name, command, root, password.Resource);
-        var healthCheck = $"{name}_check";
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheck,
-            _ => new RedisPingHealthCheck(ct => redis.ConnectionStringExpression.GetValueAsync(ct)), failureStatus: null, tags: null));
         return builder.AddResource(redis)
             .WithEndpoint(name: LocalRedisResource.EndpointName, scheme: "tcp")
             // The password is in the config file only we can read, not on the command line where `ps` shows it.
             .WithArgs(config, "--port", redis.Endpoint.Property(EndpointProperty.TargetPort))
             .WithIconName("Database")
-            .WithHealthCheck(healthCheck)
+            .WithProtocolHealthCheck(new RedisPingHealthCheck(ct => redis.ConnectionStringExpression.GetValueAsync(ct)))
             .OnBeforeResourceStarted(async (resource, _, ct) =>
             {
                 Directory.CreateDirectory(data);
