@@ -112,7 +112,7 @@ if (runLock is null)
     return 1;
 }
 var supervision = Path.Combine(fleetHome, "apphost");
-LeftoverProcesses.StopLeftovers(Path.Combine(supervision, "processes.json"), Console.Out);
+await LeftoverProcesses.StopLeftoversAsync(Path.Combine(supervision, "processes.json"), Console.Out);
 // A snapshot left by a run that was killed would show resources Running that are not.
 File.Delete(Path.Combine(supervision, "resources.json"));
 builder.Services.AddSingleton(new LeftoverProcesses(Path.Combine(supervision, "processes.json")));

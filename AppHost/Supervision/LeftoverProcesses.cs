@@ -18,7 +18,7 @@ public sealed class LeftoverProcesses(string path)
     {
         lock (_gate)
         {
-            if (StartTime(pid) is not long started || _entries.GetValueOrDefault(resource) == new Entry(pid, started))
+            if (ProcFs.StartTime(pid) is not long started || _entries.GetValueOrDefault(resource) == new Entry(pid, started))
             {
                 return;
             }
@@ -30,7 +30,7 @@ public sealed class LeftoverProcesses(string path)
     }
 
     /// <summary>Kills what an earlier run recorded and left running, with every descendant, and waits until it is gone.</summary>
-    public static void StopLeftovers(string path, TextWriter log)
+    public static async Task StopLeftoversAsync(string path, TextWriter log)
     {
         if (!File.Exists(path))
         {
@@ -47,8 +47,8 @@ public sealed class LeftoverProcesses(string path)
             File.Delete(path);
             return;
         }
-        var roots = earlier.Where(e => StartTime(e.Value.Pid) == e.Value.Started).ToList();
-        var victims = Descendants(roots.Select(e => e.Value.Pid).ToHashSet());
+        var roots = earlier.Where(e => ProcFs.StartTime(e.Value.Pid) == e.Value.Started).ToList();
+        var victims = ProcFs.Descendants(roots.Select(e => e.Value.Pid).ToHashSet());
         foreach (var (resource, entry) in roots)
         {
             log.WriteLine($"Stopping {resource} (pid {entry.Pid}), left running by an earlier AppHost that did not shut down.");
@@ -57,54 +57,8 @@ public sealed class LeftoverProcesses(string path)
         {
             Native.Kill(pid, 9);
         }
-        // PostgreSQL takes a zombie named in its lock file for a live postmaster: wait until each is reaped.
-        for (var deadline = DateTime.UtcNow.AddSeconds(10); victims.Any(pid => Directory.Exists($"/proc/{pid}")) && DateTime.UtcNow < deadline;)
-        {
-            Thread.Sleep(50);
-        }
+        await ProcFs.WaitUntilGoneAsync(victims, TimeSpan.FromSeconds(10));
         File.Delete(path);
-    }
-
-    private static HashSet<int> Descendants(HashSet<int> roots)
-    {
-        var parents = new Dictionary<int, int>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (int.TryParse(Path.GetFileName(directory), out var pid) && Stat(pid) is { } fields && int.TryParse(fields[1], out var parent))
-            {
-                parents[pid] = parent;
-            }
-        }
-        var found = new HashSet<int>();
-        foreach (var pid in parents.Keys)
-        {
-            for (var ancestor = pid; ancestor > 1; ancestor = parents.GetValueOrDefault(ancestor))
-            {
-                if (roots.Contains(ancestor))
-                {
-                    found.Add(pid);
-                    break;
-                }
-            }
-        }
-        return found;
-    }
-
-    // Field 22 of /proc/pid/stat: when the process started, in clock ticks since boot.
-    private static long? StartTime(int pid) => Stat(pid) is { } fields && long.TryParse(fields[19], out var ticks) ? ticks : null;
-
-    // The fields after "(comm)": state, ppid, pgrp, ...
-    private static string[]? Stat(int pid)
-    {
-        try
-        {
-            var text = File.ReadAllText($"/proc/{pid}/stat");
-            return text[(text.LastIndexOf(')') + 2)..].Split(' ');
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 
     private sealed record Entry(int Pid, long Started);

@@ -8,7 +8,7 @@ namespace AgentFleet.AppHost.Tests;
 public sealed class LeftoverProcessesTests
 {
     [Fact]
-    public void ARecordedProcessStillRunningIsStoppedWithItsChildrenAndAReusedPidIsLeftAlone()
+    public async Task ARecordedProcessStillRunningIsStoppedWithItsChildrenAndAReusedPidIsLeftAlone()
     {
         var directory = Directory.CreateTempSubdirectory("fleet-leftovers-").FullName;
         var path = Path.Combine(directory, "processes.json");
@@ -21,11 +21,11 @@ public sealed class LeftoverProcessesTests
             ledger.Record("redis", stranger.Id);
             // The stranger's entry is rewritten as if its pid had been another process's, started at another time.
             File.WriteAllText(path, File.ReadAllText(path).Replace($"\"Pid\":{stranger.Id},\"Started\":", $"\"Pid\":{stranger.Id},\"Started\":1"));
-            Thread.Sleep(200);
+            await Task.Delay(200, TestContext.Current.CancellationToken);
             var child = ProcessTable.MembersOf(new HashSet<int> { leftover.Id }).Single(pid => pid != leftover.Id);
 
             using var log = new StringWriter();
-            LeftoverProcesses.StopLeftovers(path, log);
+            await LeftoverProcesses.StopLeftoversAsync(path, log);
 
             Assert.True(leftover.WaitForExit(5_000));
             Assert.False(ProcessTable.IsAlive(child), "the leftover's child is still running");
@@ -42,14 +42,14 @@ public sealed class LeftoverProcessesTests
     }
 
     [Fact]
-    public void ALedgerInAnOlderFormatIsSetAsideNotFailedOn()
+    public async Task ALedgerInAnOlderFormatIsSetAsideNotFailedOn()
     {
         var directory = Directory.CreateTempSubdirectory("fleet-leftovers-").FullName;
         var path = Path.Combine(directory, "processes.json");
         // What the AppHost before Aspire wrote: process groups by pid and start time.
         File.WriteAllText(path, """{"12345": 987654}""");
 
-        LeftoverProcesses.StopLeftovers(path, TextWriter.Null);
+        await LeftoverProcesses.StopLeftoversAsync(path, TextWriter.Null);
 
         Assert.False(File.Exists(path));
         Directory.Delete(directory, recursive: true);
