@@ -8,11 +8,13 @@ namespace AgentFleet.Bench.Scenarios;
 /// (heaps, JIT'd code), file-backed pages (mapped assemblies and native libraries) and shared memory (the runtime
 /// maps executable code twice for W^X): as built (the Web SDK's
 /// server GC, the baseline), then with workstation, non-concurrent GC forced through DOTNET_gcServer=0 and
-/// DOTNET_gcConcurrent=0, to show what the GC mode is worth.
+/// DOTNET_gcConcurrent=0, to show what the GC mode is worth. Beside them, the floor: an ASP.NET Core service with
+/// nothing of the fleet in it (bench/Floor), started and probed the same way, which is what the runtime and
+/// framework alone keep resident here.
 /// </summary>
 public sealed class MemoryScenario : IScenario
 {
-    private static readonly string[] Services = ["Gateway", "ManagementApi", "SessionRunner", "ZaiProxy", "ComfyBridge"];
+    private static readonly string[] Services = ["Gateway", "ManagementApi", "SessionRunner", "ZaiProxy", "ComfyBridge", "Floor"];
 
     public string Name => "memory";
 
@@ -31,7 +33,9 @@ public sealed class MemoryScenario : IScenario
             var (a, b) = (built[service], workstation[service]);
             Console.WriteLine($"{service,-16} {a.Rss,13:0.0} MB ({a.Anonymous,5:0.0} + {a.File,5:0.0} + {a.Shared,5:0.0}) {a.Pss,8:0.0} {a.Uss,8:0.0} {b.Rss,19:0.0} MB ({b.Anonymous,5:0.0} + {b.File,5:0.0} + {b.Shared,5:0.0})");
         }
-        Report.Ratio("largest resident set", workstation.Values.Max(m => m.Rss), built.Values.Max(m => m.Rss), "MB");
+        var fleet = built.Where(m => m.Key != "Floor").Select(m => m.Value).ToList();
+        Report.Ratio("largest resident set", workstation.Where(m => m.Key != "Floor").Max(m => m.Value.Rss), fleet.Max(m => m.Rss), "MB");
+        Report.Ratio("largest service over the floor", fleet.Max(m => m.Rss), built["Floor"].Rss, "MB");
     }
 
     /// <summary>
@@ -96,6 +100,7 @@ public sealed class MemoryScenario : IScenario
                 ["services__management-api__http__0"] = processes["ManagementApi"].HttpUrl, ["services__management-api__grpc__0"] = apiGrpc,
                 ["services__zai-proxy__http__0"] = processes["ZaiProxy"].HttpUrl, ["services__comfy-bridge__http__0"] = processes["ComfyBridge"].HttpUrl,
             }));
+            processes["Floor"] = await BenchServices.StartAsync("Floor", Wired([]));
             // One request each, as a health probe would make, then nothing.
             using var http = new HttpClient();
             foreach (var process in processes.Values)
