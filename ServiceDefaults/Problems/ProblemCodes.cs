@@ -25,6 +25,9 @@ public static class ProblemCodes
     public const string AgentNotAllowed = "agent_not_allowed";
     public const string SandboxUnavailable = "sandbox_unavailable";
     public const string DatabaseUnavailable = "database_unavailable";
+    public const string ApprovalDecided = "approval_decided";
+    public const string PolicyNotAllowed = "policy_not_allowed";
+    public const string BudgetExceeded = "budget_exceeded";
 
     /// <summary>
     /// The gRPC trailer in which a service names the code its error should reach a REST client with, where the

@@ -17,6 +17,7 @@ app.MapOpenApi();
 app.MapSessionsApi();
 app.MapStatusApi();
 app.MapKeysApi();
+app.MapApprovalsApi();
 app.MapGrpcService<ManagementApiService>();
 app.MapGrpcHealthChecksService();
 app.Run();

@@ -9,12 +9,12 @@ public sealed class AuthMatrixTests(GatewayFixture fleet)
 {
     public static readonly TheoryData<string, string, string, int> Routes = new()
     {
-        // method, path, the lowest role that passes, and what the service answers it (routes whose service has no
-        // endpoint yet, such as /v1/approvals and /v1/templates, are not listed)
+        // method, path, the lowest role that passes, and what the service answers it
         { "GET", "/v1/sessions", "viewer", 200 },
         { "POST", "/v1/sessions", "operator", 202 },
         { "GET", "/v1/status", "viewer", 200 },
         { "GET", "/v1/keys/self", "viewer", 200 },
+        { "GET", "/v1/approvals", "viewer", 200 },
         { "GET", "/v1/keys", "admin", 200 },
         { "POST", "/v1/keys", "admin", 201 },
         { "POST", "/llm/v1/messages", "operator", 200 },

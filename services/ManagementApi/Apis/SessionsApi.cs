@@ -18,7 +18,8 @@ public static class SessionsApi
     public const int MaxCommandArguments = 1024;
     public const int MaxCommandArgumentLength = 32 * 1024;
     public const int MaxCommandLength = 256 * 1024;
-    public static readonly string[] Statuses = ["queued", "running", "paused", "completed", "failed", "stopped", "interrupted"];
+    public static readonly string[] ApprovalPolicies = ["none", "low", "medium", "high"];
+    public static readonly string[] Statuses = ["queued", "running", "waiting_approval", "paused", "completed", "failed", "stopped", "interrupted"];
 
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
@@ -52,6 +53,7 @@ public static class SessionsApi
             Model = request.Model ?? "",
             TimeoutSeconds = request.TimeoutSeconds ?? 0,
             BudgetUsd = (double)(request.BudgetUsd ?? 0),
+            ApprovalPolicy = request.ApprovalPolicy ?? "",
             CallerRole = CallerIdentity.RoleName(services.Caller.Role),
             Owner = services.Caller.Owner,
             CreatedByKey = services.Caller.KeyId,
@@ -202,6 +204,10 @@ public static class SessionsApi
         if (request.TimeoutSeconds is { } timeout && (timeout < 1 || timeout > MaxTimeoutSeconds))
         {
             throw Invalid($"timeoutSeconds must be between 1 and {MaxTimeoutSeconds}.");
+        }
+        if (request.ApprovalPolicy is { } policy && !ApprovalPolicies.Contains(policy))
+        {
+            throw Invalid($"approvalPolicy must be one of {string.Join(", ", ApprovalPolicies)}: the highest risk of tool use decided without a person.");
         }
         if (request.BudgetUsd is < 0)
         {

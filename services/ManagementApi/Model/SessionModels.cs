@@ -3,9 +3,13 @@ using AgentFleet.SessionRunner.Contracts;
 
 namespace AgentFleet.ManagementApi.Model;
 
-/// <summary><c>POST /v1/sessions</c>. <c>command</c> is the argument vector of a <c>command</c> session.</summary>
+/// <summary>
+/// <c>POST /v1/sessions</c>. <c>command</c> is the argument vector of a <c>command</c> session. <c>approvalPolicy</c> is
+/// the highest risk of tool use decided without a person (none, low, medium, high; default low; above low: admins).
+/// </summary>
 public sealed record CreateSessionRequest(
-    string? Agent, string? Task, string[]? Command, string? Provider, string? Model, int? TimeoutSeconds, decimal? BudgetUsd);
+    string? Agent, string? Task, string[]? Command, string? Provider, string? Model, int? TimeoutSeconds, decimal? BudgetUsd,
+    string? ApprovalPolicy = null);
 
 public sealed record SessionLinks(string Self, string Events, string Messages, string WebSocket, string Log);
 

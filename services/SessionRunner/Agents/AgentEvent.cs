@@ -18,6 +18,10 @@ public static class EventTypes
     public const string ToolResult = "tool_result";
     public const string Usage = "usage";
     public const string Approval = "approval";
+    /// <summary>A tool use waits for a person (<c>metadata.approvalId</c>, tool, input, risk, reason).</summary>
+    public const string ApprovalNeeded = "approval_needed";
+    /// <summary>A queued tool use was approved, rejected or expired.</summary>
+    public const string ApprovalDecided = "approval_decided";
     public const string Log = "log";
     public const string Error = "error";
     public const string Complete = "complete";

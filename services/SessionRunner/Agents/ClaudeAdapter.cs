@@ -1,10 +1,12 @@
+using System.Text.Json.Nodes;
+using AgentFleet.SessionRunner.Approvals;
 using AgentFleet.SessionRunner.Services;
 using Microsoft.Extensions.Options;
 
 namespace AgentFleet.SessionRunner.Agents;
 
 /// <summary>The Claude Code CLI, headless, reaching the model through ZaiProxy with the session's own key.</summary>
-public sealed class ClaudeAdapter(IOptions<SessionRunnerOptions> options, IConfiguration configuration) : IAgentAdapter
+public sealed class ClaudeAdapter(IOptions<SessionRunnerOptions> options, IConfiguration configuration, AgentMcpAddress mcp, ApprovalGate approvals) : IAgentAdapter
 {
     public string Kind => "claude";
 
@@ -20,6 +22,21 @@ public sealed class ClaudeAdapter(IOptions<SessionRunnerOptions> options, IConfi
         {
             arguments.AddRange(["--allowedTools", string.Join(',', claude.AllowedTools)]);
         }
+        // Every other tool use Claude would ask a person about goes to the runner's permission prompt tool, with the
+        // session's own key: rated, and allowed at once or queued for a person (ApprovalGate).
+        var servers = new JsonObject
+        {
+            ["mcpServers"] = new JsonObject
+            {
+                [AgentMcp.ServerName] = new JsonObject
+                {
+                    ["type"] = "http",
+                    ["url"] = context.SessionKey.Length > 0 ? mcp.Url : "",
+                    ["headers"] = new JsonObject { ["Authorization"] = $"Bearer {context.SessionKey}" },
+                },
+            },
+        };
+        arguments.AddRange(["--mcp-config", servers.ToJsonString(), "--strict-mcp-config", "--permission-prompt-tool", AgentMcp.PermissionPromptToolName]);
         if (!string.IsNullOrEmpty(context.Model))
         {
             arguments.AddRange(["--model", context.Model]);
@@ -39,6 +56,8 @@ public sealed class ClaudeAdapter(IOptions<SessionRunnerOptions> options, IConfi
             ["ANTHROPIC_API_KEY"] = context.SessionKey,
             ["DISABLE_AUTOUPDATER"] = "1",
             ["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
+            // A queued tool use may wait for a person up to the approval timeout; the CLI must wait as long.
+            ["MCP_TOOL_TIMEOUT"] = ((approvals.TimeoutSeconds + 60) * 1000L).ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
     }
 

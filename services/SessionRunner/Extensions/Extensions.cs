@@ -1,6 +1,7 @@
 using AgentFleet.ServiceDefaults.Grpc;
 using AgentFleet.ServiceDefaults.Security;
 using AgentFleet.SessionRunner.Agents;
+using AgentFleet.SessionRunner.Approvals;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Grpc;
 using AgentFleet.SessionRunner.Infrastructure;
@@ -45,5 +46,12 @@ internal static class Extensions
         builder.Services.AddSingleton<SessionSupervisor>();
         builder.Services.AddHostedService(services => services.GetRequiredService<SessionSupervisor>());
         builder.Services.AddHostedService<SessionCleanup>();
+
+        builder.Services.Configure<ApprovalOptions>(builder.Configuration.GetSection(ApprovalOptions.Section));
+        builder.Services.AddSingleton<RiskAssessor>();
+        builder.Services.AddSingleton<ApprovalStore>();
+        builder.Services.AddSingleton<ApprovalGate>();
+        builder.Services.AddSingleton<AgentMcpAddress>();
+        builder.Services.AddAgentMcp();
     }
 }

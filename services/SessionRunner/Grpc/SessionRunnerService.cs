@@ -1,4 +1,5 @@
 using Grpc.Core;
+using AgentFleet.SessionRunner.Approvals;
 using AgentFleet.SessionRunner.Contracts;
 using AgentFleet.SessionRunner.Infrastructure;
 using AgentFleet.SessionRunner.Services;
@@ -7,8 +8,25 @@ using Google.Protobuf;
 namespace AgentFleet.SessionRunner.Grpc;
 
 /// <summary>Serves session_runner.proto over the supervisor; its RpcExceptions are the statuses callers see.</summary>
-internal sealed class SessionRunnerService(SessionSupervisor supervisor, SessionWatch watch, SessionRecords records, SessionEventStore events) : SessionRunnerGrpc.SessionRunnerBase
+internal sealed class SessionRunnerService(SessionSupervisor supervisor, SessionWatch watch, SessionRecords records, SessionEventStore events,
+    ApprovalStore approvals, ApprovalGate gate) : SessionRunnerGrpc.SessionRunnerBase
 {
+    public override async Task<ApprovalList> ListApprovals(ListApprovalsRequest request, ServerCallContext context)
+    {
+        if (request.Limit is < 1 or > 1000)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "limit must be 1 to 1000."));
+        }
+        var list = new ApprovalList();
+        list.Approvals.AddRange(await approvals.ListAsync(NullIfEmpty(request.Owner), NullIfEmpty(request.Status),
+            request.SessionId.Length > 0 ? ParseId(request.SessionId) : null,
+            request.ApprovalId.Length > 0 ? ParseId(request.ApprovalId) : null, request.Limit, context.CancellationToken));
+        return list;
+    }
+
+    public override Task<Approval> DecideApproval(DecideApprovalRequest request, ServerCallContext context) =>
+        gate.DecideAsync(request, context.CancellationToken);
+
     public override Task<SessionInfo> StartSession(StartSessionRequest request, ServerCallContext context) =>
         supervisor.StartSessionAsync(request);
 

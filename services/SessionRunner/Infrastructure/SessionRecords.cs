@@ -46,7 +46,7 @@ public sealed class SessionRecords(NpgsqlDataSource dataSource)
             lockOwner.Parameters.AddWithValue("owner", owner);
             await lockOwner.ExecuteNonQueryAsync(cancellationToken);
             await using var count = new NpgsqlCommand(
-                $"SELECT count(*) FROM ({Select} WHERE s.owner = @owner) active WHERE status IN ('queued', 'running', 'paused')", connection, transaction);
+                $"SELECT count(*) FROM ({Select} WHERE s.owner = @owner) active WHERE status IN ('queued', 'running', 'waiting_approval', 'paused')", connection, transaction);
             count.Parameters.AddWithValue("owner", owner);
             var active = (int)(long)(await count.ExecuteScalarAsync(cancellationToken))!;
             if (active >= request.MaxActiveForOwner)

@@ -23,6 +23,8 @@ public sealed record SessionMeta
     public int TimeoutSeconds { get; init; }
     /// <summary>The most the session may spend on the model; ZaiProxy refuses further calls past it.</summary>
     public decimal? BudgetUsd { get; init; }
+    /// <summary>The highest risk of tool use decided without a person (<c>RiskLevels</c>); null: the default, low.</summary>
+    public string? ApprovalPolicy { get; init; }
     public required string Status { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }

@@ -41,6 +41,16 @@ public sealed class AgentSession(SessionMeta meta, string directory, string stat
 
     public bool StopRequested { get; set; }
 
+    private int _pendingApprovals;
+
+    /// <summary>Tool uses of this session waiting for a person now.</summary>
+    public int PendingApprovals => Volatile.Read(ref _pendingApprovals);
+
+    /// <summary>Counts a queued tool use; true when it is the only one (the session starts waiting).</summary>
+    public bool ApprovalQueued() => Interlocked.Increment(ref _pendingApprovals) == 1;
+
+    public void ApprovalSettled() => Interlocked.Decrement(ref _pendingApprovals);
+
     /// <summary>The trace of the request that created the session, in this process only: a run after a restart starts its own.</summary>
     public System.Diagnostics.ActivityContext? Origin { get; init; }
 

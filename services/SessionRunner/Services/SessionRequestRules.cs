@@ -1,4 +1,6 @@
 using Grpc.Core;
+using AgentFleet.ServiceDefaults.Problems;
+using AgentFleet.SessionRunner.Approvals;
 using AgentFleet.SessionRunner.Contracts;
 
 namespace AgentFleet.SessionRunner.Services;
@@ -28,6 +30,20 @@ public static class SessionRequestRules
             if (value.Contains('\0'))
             {
                 throw Invalid($"{field} contains a NUL character (\\u0000), which no agent can be given.");
+            }
+        }
+        if (request.ApprovalPolicy is { Length: > 0 } policy)
+        {
+            if (!RiskLevels.Policies.Contains(policy))
+            {
+                throw Invalid($"approvalPolicy must be one of {string.Join(", ", RiskLevels.Policies)}: the highest risk decided without a person.");
+            }
+            // Tightening is anyone's choice; letting riskier uses pass unseen is an admin's.
+            if (RiskLevels.Rank(policy) > RiskLevels.Rank(RiskLevels.DefaultPolicy) && request.CallerRole != "admin")
+            {
+                throw new RpcException(new Status(StatusCode.PermissionDenied,
+                    $"Only an admin may let {policy}-risk tool uses run without a person; the default lets {RiskLevels.DefaultPolicy} ones pass."),
+                    new Metadata { { ProblemCodes.GrpcTrailer, ProblemCodes.PolicyNotAllowed } });
             }
         }
         if (request.Command.Count > options.MaxCommandArguments)

@@ -69,8 +69,12 @@ public sealed class ClaudeOptions
     /// <summary>Where the agent finds the model. Default: ZaiProxy's HTTP endpoint from service discovery.</summary>
     public string? AnthropicBaseUrl { get; set; }
 
-    /// <summary>The CLI refuses <c>bypassPermissions</c> as root, so the default accepts edits and lists the tools it may use.</summary>
-    public string PermissionMode { get; set; } = "acceptEdits";
+    /// <summary>
+    /// <c>default</c>: every tool use not in <see cref="AllowedTools"/> goes to the fleet's permission prompt tool
+    /// (<c>acceptEdits</c> would let the CLI run file commands such as <c>rm</c> without asking).
+    /// </summary>
+    public string PermissionMode { get; set; } = "default";
 
-    public List<string> AllowedTools { get; set; } = ["Read", "Write", "Edit", "Glob", "Grep", "LS"];
+    /// <summary>Read-only tools, which never ask. Writes and edits are rated like any other use (low inside the session directory).</summary>
+    public List<string> AllowedTools { get; set; } = ["Read", "Glob", "Grep", "LS", "TodoWrite"];
 }

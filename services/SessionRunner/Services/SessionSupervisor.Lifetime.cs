@@ -28,6 +28,7 @@ public sealed partial class SessionSupervisor
         PosixFiles.SetMode(SessionsDirectory, PosixFiles.OwnerOnly | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         CreateStateDirectory(StateDirectory);
         MoveStateOutOfSessionDirectories();
+        List<Guid> interrupted = [];
         foreach (var state in Directory.EnumerateDirectories(StateDirectory))
         {
             if (!Guid.TryParse(Path.GetFileName(state), out _) || SessionMeta.Load(state) is not { } meta)
@@ -54,7 +55,10 @@ public sealed partial class SessionSupervisor
             await session.TransitionAsync(SessionStatus.Interrupted, EventTypes.Error, "The runner restarted while this session was active",
                 change: m => m with { EndedAt = DateTimeOffset.UtcNow });
             LogInterrupted(logger, meta.SessionId);
+            interrupted.Add(Guid.Parse(meta.SessionId));
         }
+        // What those sessions' agents waited for, nobody waits for any more.
+        await approvals.ExpirePendingAsync(interrupted, "The runner restarted while this tool use waited; the session was interrupted.", cancellationToken);
     }
 
     /// <summary>

@@ -27,6 +27,7 @@ public sealed partial class SessionSupervisor(
     SessionEventWriter writer,
     SessionEventStore store,
     SessionRecords records,
+    Approvals.ApprovalStore approvals,
     ILogger<SessionSupervisor> logger) : IHostedService
 {
     private readonly SessionRunnerOptions _options = options.Value;
@@ -125,6 +126,7 @@ public sealed partial class SessionSupervisor(
             Model = NullIfEmpty(request.Model),
             TimeoutSeconds = request.TimeoutSeconds > 0 ? request.TimeoutSeconds : _options.DefaultTimeoutSeconds,
             BudgetUsd = request.BudgetUsd > 0 ? (decimal)request.BudgetUsd : null,
+            ApprovalPolicy = NullIfEmpty(request.ApprovalPolicy),
             Status = SessionStatus.Queued,
             CreatedAt = DateTimeOffset.UtcNow,
             Limits = sandbox.Limits,
@@ -179,7 +181,7 @@ public sealed partial class SessionSupervisor(
     public async Task<SessionInfo> PauseSessionAsync(string sessionId)
     {
         var session = Find(sessionId);
-        if (session.Meta.Status != SessionStatus.Running || session.Process is not { } process)
+        if (session.Meta.Status is not (SessionStatus.Running or SessionStatus.WaitingApproval) || session.Process is not { } process)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Only a running session can be paused; this one is {session.Meta.Status}."));
         }
@@ -197,7 +199,8 @@ public sealed partial class SessionSupervisor(
         {
             process.Signal(ProcessSignals.SIGCONT);
             session.Timeout?.Resume();
-            await session.TransitionAsync(SessionStatus.Running, EventTypes.Status, "Resumed");
+            // A tool use may still wait for a person: the session waits with it.
+            await session.TransitionAsync(session.PendingApprovals > 0 ? SessionStatus.WaitingApproval : SessionStatus.Running, EventTypes.Status, "Resumed");
             return session.ToInfo();
         }
         var adapter = adapters.Find(session.Meta.Agent);
@@ -206,7 +209,7 @@ public sealed partial class SessionSupervisor(
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, status switch
             {
-                SessionStatus.Running or SessionStatus.Queued => $"The session is already {status}.",
+                SessionStatus.Running or SessionStatus.Queued or SessionStatus.WaitingApproval => $"The session is already {status}.",
                 _ when adapter is not { CanResume: true } => $"A {session.Meta.Agent} session cannot be continued once it ended.",
                 _ => "The agent never reported a session id to continue from.",
             }));
@@ -239,6 +242,9 @@ public sealed partial class SessionSupervisor(
         _sessions.TryGetValue(ParseId(sessionId), out var session)
             ? session
             : throw new RpcException(new Status(StatusCode.NotFound, $"Session {sessionId} is not on this runner."));
+
+    public AgentSession? TryFind(string sessionId) =>
+        Guid.TryParse(sessionId, out var id) && _sessions.TryGetValue(id.ToString(), out var session) ? session : null;
 
     public RunnerStatus GetStatus()
     {
