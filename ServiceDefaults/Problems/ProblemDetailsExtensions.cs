@@ -26,6 +26,10 @@ public static class ProblemDetailsExtensions
                 {
                     problem.Extensions["suggestion"] = known.Suggestion;
                 }
+                if (known.Errors is { Count: > 0 } errors)
+                {
+                    problem.Extensions["errors"] = errors;
+                }
                 if (known.RetryAfter is { } wait)
                 {
                     // The exception handler cleared the response's headers; the wait is set again with the body.

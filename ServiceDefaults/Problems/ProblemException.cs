@@ -15,4 +15,10 @@ public sealed class ProblemException(int status, string code, string title, stri
     public string Title { get; } = title;
     public string? Detail { get; } = detail;
     public string? Suggestion { get; } = suggestion;
+
+    /// <summary>Each violation of a request that breaks several rules at once, by its JSON path: sent as <c>errors</c>.</summary>
+    public IReadOnlyList<ProblemError>? Errors { get; init; }
 }
+
+/// <summary>One violation: where in the request (a JSON path such as <c>$.variables.branch</c>) and what is wrong there.</summary>
+public sealed record ProblemError(string Path, string Message);

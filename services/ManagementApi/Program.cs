@@ -18,6 +18,7 @@ app.MapSessionsApi();
 app.MapStatusApi();
 app.MapKeysApi();
 app.MapApprovalsApi();
+app.MapTemplatesApi();
 app.MapGrpcService<ManagementApiService>();
 app.MapGrpcHealthChecksService();
 app.Run();

@@ -42,7 +42,10 @@ public static class SessionsApi
     public static async Task<Accepted<SessionCreated>> CreateSession(CreateSessionRequest request, [AsParameters] SessionServices services, CancellationToken cancellationToken)
     {
         services.Caller.Require(CallerRole.Operator);
+        var template = request.TemplateId is { } templateId ? await services.Templates.FindAsync(templateId, cancellationToken) : null;
+        request = FromTemplate(request, template);
         Validate(request);
+        var policy = ApprovalPolicyFor(request, template, services.Caller);
         var id = Guid.NewGuid();
         var start = new StartSessionRequest
         {
@@ -53,7 +56,7 @@ public static class SessionsApi
             Model = request.Model ?? "",
             TimeoutSeconds = request.TimeoutSeconds ?? 0,
             BudgetUsd = (double)(request.BudgetUsd ?? 0),
-            ApprovalPolicy = request.ApprovalPolicy ?? "",
+            ApprovalPolicy = policy ?? "",
             CallerRole = CallerIdentity.RoleName(services.Caller.Role),
             Owner = services.Caller.Owner,
             CreatedByKey = services.Caller.KeyId,
@@ -62,6 +65,10 @@ public static class SessionsApi
         };
         start.Command.AddRange(request.Command ?? []);
         var info = await RunnerStart.StartAsync(start, services);
+        if (template is not null)
+        {
+            await services.Templates.CountUseAsync(template.Id, CancellationToken.None);
+        }
         var links = SessionLinksFor.Session(id);
         return TypedResults.Accepted(links.Self, new SessionCreated(id, info.Status, info.SessionDir, links));
     }
@@ -186,6 +193,63 @@ public static class SessionsApi
         return await services.Sessions.FindAsync(sessionId, services.OwnerFilter, cancellationToken)
             ?? throw new ProblemException(StatusCodes.Status404NotFound, ProblemCodes.NotFound, "No such session.", $"Session {sessionId} does not exist.");
     }
+
+    /// <summary>
+    /// The request with its template applied: the prompt rendered from the variables (every violation reported with its
+    /// JSON path), and the template's defaults where the request says nothing.
+    /// </summary>
+    private static CreateSessionRequest FromTemplate(CreateSessionRequest request, TemplateView? template)
+    {
+        if (request.TemplateId is null)
+        {
+            return request.Variables is null ? request : throw Invalid("variables fill a template's placeholders: give a templateId with them.");
+        }
+        if (template is null)
+        {
+            throw new ProblemException(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, "The request is not valid.",
+                $"Template {request.TemplateId} does not exist.", "GET /v1/templates lists them.") { Errors = [new("$.templateId", "names no template.")] };
+        }
+        if (request.Task is not null)
+        {
+            throw Invalid("Give a task or a templateId, not both: a template's task is its prompt filled with variables.");
+        }
+        var errors = new List<ProblemError>();
+        var task = TemplatePrompt.Render(template.Prompt, template.VariablesSchema, request.Variables, errors);
+        if (errors.Count > 0)
+        {
+            throw new ProblemException(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, "The variables do not fit the template.",
+                string.Join(" ", errors.Select(e => $"{e.Path} {e.Message}")), $"GET /v1/templates/{template.Id} shows its variablesSchema.") { Errors = errors };
+        }
+        return request with
+        {
+            Agent = request.Agent ?? template.Agent,
+            Task = task,
+            Model = request.Model ?? template.Model,
+            TimeoutSeconds = request.TimeoutSeconds ?? template.TimeoutSeconds,
+            BudgetUsd = request.BudgetUsd ?? template.BudgetUsd,
+        };
+    }
+
+    /// <summary>
+    /// The session's approval policy. A request may tighten what its template says; loosening past the default (low)
+    /// is an admin's: in an admin's request, or in a template (only admins save such templates).
+    /// </summary>
+    private static string? ApprovalPolicyFor(CreateSessionRequest request, TemplateView? template, CallerIdentity caller)
+    {
+        var asked = request.ApprovalPolicy;
+        if (asked is not null && ApprovalPolicyRank(asked) > ApprovalPolicyRank("low") && !caller.IsAdmin)
+        {
+            throw new ProblemException(StatusCodes.Status403Forbidden, ProblemCodes.PolicyNotAllowed, "Only an admin may loosen the approval policy.",
+                $"approvalPolicy {asked} lets {asked}-risk tool uses run without a person; the default lets low ones pass.", "Ask for none or low, or have an admin start it.");
+        }
+        if (template?.ApprovalPolicy is not { } fromTemplate || caller.IsAdmin && asked is not null)
+        {
+            return asked ?? template?.ApprovalPolicy;
+        }
+        return asked is not null && ApprovalPolicyRank(asked) < ApprovalPolicyRank(fromTemplate) ? asked : fromTemplate;
+    }
+
+    public static int ApprovalPolicyRank(string policy) => Array.IndexOf(ApprovalPolicies, policy);
 
     private static void Validate(CreateSessionRequest request)
     {

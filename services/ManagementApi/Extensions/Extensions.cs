@@ -34,6 +34,7 @@ internal static class Extensions
                 : services.GetRequiredService<ComfyBridgeGrpc.ComfyBridgeClient>()));
         builder.Services.Configure<SessionLimits>(builder.Configuration.GetSection(SessionLimits.Section));
         builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<TemplateStore>();
         builder.Services.AddSingleton<SessionEventFeed>();
         builder.Services.AddSingleton<SessionQueries>();
         builder.Services.AddSingleton<SessionStreamer>();

@@ -7,9 +7,11 @@ namespace AgentFleet.ManagementApi.Model;
 /// <c>POST /v1/sessions</c>. <c>command</c> is the argument vector of a <c>command</c> session. <c>approvalPolicy</c> is
 /// the highest risk of tool use decided without a person (none, low, medium, high; default low; above low: admins).
 /// </summary>
+/// With <c>templateId</c>, the task is the template's prompt filled with <c>variables</c>, and the template's defaults
+/// fill what the request leaves out.
 public sealed record CreateSessionRequest(
     string? Agent, string? Task, string[]? Command, string? Provider, string? Model, int? TimeoutSeconds, decimal? BudgetUsd,
-    string? ApprovalPolicy = null);
+    string? ApprovalPolicy = null, Guid? TemplateId = null, System.Text.Json.JsonElement? Variables = null);
 
 public sealed record SessionLinks(string Self, string Events, string Messages, string WebSocket, string Log);
 

@@ -11,6 +11,7 @@ public sealed record SessionServices(
     SessionEventStreams Streams,
     SessionRunnerGrpc.SessionRunnerClient Runner,
     Microsoft.Extensions.Options.IOptions<SessionLimits> Limits,
+    TemplateStore Templates,
     ILogger<SessionServices> Logger)
 {
     /// <summary>The owner whose sessions the caller reaches; null for an admin, who reaches all.</summary>

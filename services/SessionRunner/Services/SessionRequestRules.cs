@@ -1,5 +1,4 @@
 using Grpc.Core;
-using AgentFleet.ServiceDefaults.Problems;
 using AgentFleet.SessionRunner.Approvals;
 using AgentFleet.SessionRunner.Contracts;
 
@@ -34,16 +33,10 @@ public static class SessionRequestRules
         }
         if (request.ApprovalPolicy is { Length: > 0 } policy)
         {
+            // Who may loosen it (an admin, or an admin's template) is ManagementApi's to check; here only the value.
             if (!RiskLevels.Policies.Contains(policy))
             {
                 throw Invalid($"approvalPolicy must be one of {string.Join(", ", RiskLevels.Policies)}: the highest risk decided without a person.");
-            }
-            // Tightening is anyone's choice; letting riskier uses pass unseen is an admin's.
-            if (RiskLevels.Rank(policy) > RiskLevels.Rank(RiskLevels.DefaultPolicy) && request.CallerRole != "admin")
-            {
-                throw new RpcException(new Status(StatusCode.PermissionDenied,
-                    $"Only an admin may let {policy}-risk tool uses run without a person; the default lets {RiskLevels.DefaultPolicy} ones pass."),
-                    new Metadata { { ProblemCodes.GrpcTrailer, ProblemCodes.PolicyNotAllowed } });
             }
         }
         if (request.Command.Count > options.MaxCommandArguments)
