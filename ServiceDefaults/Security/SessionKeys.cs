@@ -7,37 +7,60 @@ using Microsoft.Extensions.Configuration;
 namespace AgentFleet.ServiceDefaults.Security;
 
 /// <summary>
-/// What a valid session key says: the session, the most it may spend on the model (null: no cap), and the trace of
-/// the session's run, which the agent's model calls join (null: none).
+/// What a valid session key says: the session, the most it may spend on the model (null: no cap), the trace of the
+/// session's run, which the agent's model calls join (null: none), and the API key that pays for it with that key's
+/// budget (null: none).
 /// </summary>
-public sealed record SessionKey(string SessionId, decimal? BudgetUsd, ActivityContext? Trace = null);
+public sealed record SessionKey(string SessionId, decimal? BudgetUsd, ActivityContext? Trace = null, PayingKey? Payer = null);
 
 /// <summary>
-/// The key an agent presents to ZaiProxy: <c>fsk_&lt;session id&gt;[_b&lt;micro-dollars&gt;][_t&lt;trace id&gt;&lt;span id&gt;]_&lt;HMAC&gt;</c>.
+/// The API key a session was started with, and its spending cap as it stood then: <see cref="BudgetUsd"/> over the
+/// calendar month (UTC) or over all time (<see cref="Monthly"/> false); null: no cap.
+/// </summary>
+public sealed record PayingKey(string KeyId, decimal? BudgetUsd = null, bool Monthly = true)
+{
+    /// <summary>Where the budget's period starts for a call at <paramref name="now"/>.</summary>
+    public DateTimeOffset PeriodStart(DateTimeOffset now) => Monthly ? new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero) : DateTimeOffset.MinValue;
+}
+
+/// <summary>
+/// The key an agent presents to ZaiProxy:
+/// <c>fsk_&lt;session id&gt;[_b&lt;micro-dollars&gt;][_t&lt;trace id&gt;&lt;span id&gt;][_k&lt;api key id&gt;[_p&lt;micro-dollars&gt;m|t]]_&lt;HMAC&gt;</c>.
 /// ZaiProxy, holding the same secret (<c>SessionKeys:Secret</c>), checks it without a lookup, attributes usage to the
-/// session and stops it at its budget; the agent never holds a key worth anything outside its own session, and cannot
-/// raise its own budget. The trace part lets ZaiProxy record the agent's model calls in the session's trace: the
-/// agent CLIs do not pass trace headers on.
+/// session and to the API key that pays, and stops it at its budget or its key's; the agent never holds a key worth
+/// anything outside its own session, and cannot raise either budget. The trace part lets ZaiProxy record the agent's
+/// model calls in the session's trace: the agent CLIs do not pass trace headers on.
 /// </summary>
 public sealed class SessionKeys(IConfiguration configuration)
 {
     private const string Prefix = "fsk_";
+
+    // The optional fields, in the order a key carries them.
+    private const string Kinds = "btkp";
 
     // Without a shared secret the keys are still unique per session, just not checkable elsewhere.
     private readonly byte[] _secret = configuration["SessionKeys:Secret"] is { Length: > 0 } secret
         ? Encoding.UTF8.GetBytes(secret)
         : RandomNumberGenerator.GetBytes(32);
 
-    public string Issue(string sessionId, decimal? budgetUsd = null, ActivityContext? trace = null)
+    public string Issue(string sessionId, decimal? budgetUsd = null, ActivityContext? trace = null, PayingKey? payer = null)
     {
         var fields = new List<string> { Guid.Parse(sessionId).ToString("N") };
         if (budgetUsd is { } budget)
         {
-            fields.Add("b" + ((long)Math.Ceiling(budget * 1_000_000m)).ToString(CultureInfo.InvariantCulture));
+            fields.Add("b" + Micros(budget));
         }
         if (trace is { } context && context != default)
         {
             fields.Add($"t{context.TraceId.ToHexString()}{context.SpanId.ToHexString()}");
+        }
+        if (payer is not null && IsKeyId(payer.KeyId))
+        {
+            fields.Add("k" + payer.KeyId);
+            if (payer.BudgetUsd is { } keyBudget)
+            {
+                fields.Add("p" + Micros(keyBudget) + (payer.Monthly ? "m" : "t"));
+            }
         }
         return $"{Prefix}{string.Join('_', fields)}_{Sign(fields)}";
     }
@@ -50,7 +73,7 @@ public sealed class SessionKeys(IConfiguration configuration)
             return null;
         }
         var parts = key[Prefix.Length..].Split('_');
-        if (parts.Length is < 2 or > 4 || !Guid.TryParseExact(parts[0], "N", out var id))
+        if (parts.Length < 2 || parts.Length > 2 + Kinds.Length || !Guid.TryParseExact(parts[0], "N", out var id))
         {
             return null;
         }
@@ -62,24 +85,48 @@ public sealed class SessionKeys(IConfiguration configuration)
         }
         long? micros = null;
         ActivityContext? trace = null;
+        string? keyId = null;
+        long? keyMicros = null;
+        var monthly = true;
+        var last = -1;
         foreach (var field in fields[1..])
         {
-            if (field.Length > 1 && field[0] == 'b' && micros is null && trace is null
-                && long.TryParse(field.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-            {
-                micros = value;
-            }
-            else if (field.Length == 1 + 32 + 16 && field[0] == 't' && trace is null)
-            {
-                trace = new ActivityContext(ActivityTraceId.CreateFromString(field.AsSpan(1, 32)), ActivitySpanId.CreateFromString(field.AsSpan(33, 16)), ActivityTraceFlags.Recorded);
-            }
-            else
+            // Each kind at most once, in the order Issue writes them.
+            var kind = field.Length > 1 ? Kinds.IndexOf(field[0]) : -1;
+            if (kind <= last)
             {
                 return null;
             }
+            last = kind;
+            var value = field.AsSpan(1);
+            switch (field[0])
+            {
+                case 'b' when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var budget):
+                    micros = budget;
+                    break;
+                case 't' when value.Length == 32 + 16:
+                    trace = new ActivityContext(ActivityTraceId.CreateFromString(value[..32]), ActivitySpanId.CreateFromString(value[32..]), ActivityTraceFlags.Recorded);
+                    break;
+                case 'k' when IsKeyId(value.ToString()):
+                    keyId = value.ToString();
+                    break;
+                case 'p' when keyId is not null && value[^1] is 'm' or 't'
+                              && long.TryParse(value[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var keyBudget):
+                    keyMicros = keyBudget;
+                    monthly = value[^1] == 'm';
+                    break;
+                default:
+                    return null;
+            }
         }
-        return new SessionKey(id.ToString(), micros / 1_000_000m, trace);
+        var payer = keyId is null ? null : new PayingKey(keyId, keyMicros / 1_000_000m, monthly);
+        return new SessionKey(id.ToString(), micros / 1_000_000m, trace, payer);
     }
+
+    private static string Micros(decimal usd) => ((long)Math.Ceiling(usd * 1_000_000m)).ToString(CultureInfo.InvariantCulture);
+
+    // Key ids are UUIDs, or a name such as "admin" for the key the AppHost makes: nothing that could hold a separator.
+    private static bool IsKeyId(string keyId) => keyId.Length is > 0 and <= 64 && keyId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
 
     // The fields as the key carries them, joined: what is signed is exactly what is read back.
     private string Sign(IEnumerable<string> fields) =>

@@ -19,6 +19,7 @@ app.MapStatusApi();
 app.MapKeysApi();
 app.MapApprovalsApi();
 app.MapTemplatesApi();
+app.MapUsageApi();
 app.MapGrpcService<ManagementApiService>();
 app.MapGrpcHealthChecksService();
 app.Run();

@@ -24,6 +24,22 @@ public sealed class SessionKeysTests
     }
 
     [Fact]
+    public void ThePayingKeyAndItsBudgetComeBackAsIssuedAndCannotBeRaised()
+    {
+        var session = Guid.NewGuid().ToString();
+        var keyId = Guid.NewGuid().ToString();
+        var monthly = Keys.Verify(Keys.Issue(session, null, null, new PayingKey(keyId, 50m)))!;
+        Assert.Equal(new PayingKey(keyId, 50m, Monthly: true), monthly.Payer);
+        Assert.Equal(new PayingKey("admin", null), Keys.Verify(Keys.Issue(session, 1m, null, new PayingKey("admin")))!.Payer);
+        var total = Keys.Issue(session, null, null, new PayingKey(keyId, 0.5m, Monthly: false));
+        Assert.Equal(new PayingKey(keyId, 0.5m, Monthly: false), Keys.Verify(total)!.Payer);
+
+        Assert.Null(Keys.Verify(total.Replace("_p500000t_", "_p900000000t_")));
+        Assert.Null(Keys.Verify(total.Replace($"_k{keyId}_", $"_k{Guid.NewGuid()}_")));
+        Assert.Equal(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), monthly.Payer!.PeriodStart(new DateTimeOffset(2026, 12, 3, 15, 0, 0, TimeSpan.Zero)));
+    }
+
+    [Fact]
     public void AKeyWhosePartsAreChangedOrDroppedIsNotOurs()
     {
         var session = Guid.NewGuid().ToString();

@@ -41,14 +41,23 @@ public static partial class KeysApi
         {
             throw Invalid("owner must be 1 to 100 letters, digits or . _ @ : -");
         }
-        var created = await keys.CreateAsync(request.Name.Trim(), role, request.Owner, caller.KeyId, cancellationToken);
+        if (request.BudgetUsd is < 0)
+        {
+            throw Invalid("budgetUsd cannot be negative.");
+        }
+        var period = request.BudgetPeriod ?? "month";
+        if (period is not ("month" or "total"))
+        {
+            throw Invalid("budgetPeriod must be month (the calendar month, UTC) or total.");
+        }
+        var created = await keys.CreateAsync(request.Name.Trim(), role, request.Owner, caller.KeyId, cancellationToken, request.BudgetUsd, period);
         return TypedResults.Created($"/v1/keys/{created.Id}", created);
     }
 
-    public static async Task<Ok<KeyList>> ListKeys(CallerIdentity caller, ApiKeyStore keys, CancellationToken cancellationToken)
+    public static async Task<Ok<KeyList>> ListKeys(CallerIdentity caller, ApiKeyStore keys, KeyBudgets budgets, CancellationToken cancellationToken)
     {
         RequireAdmin(caller);
-        return TypedResults.Ok(new KeyList(await keys.ListAsync(cancellationToken)));
+        return TypedResults.Ok(new KeyList(await budgets.WithSpendAsync(await keys.ListAsync(cancellationToken), cancellationToken)));
     }
 
     public static Ok<CallerView> WhoAmI(CallerIdentity caller) =>

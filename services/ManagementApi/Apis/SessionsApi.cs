@@ -46,6 +46,7 @@ public static class SessionsApi
         request = FromTemplate(request, template);
         Validate(request);
         var policy = ApprovalPolicyFor(request, template, services.Caller);
+        var (keyBudget, keyPeriod) = await CheckKeyBudgetAsync(services, cancellationToken);
         var id = Guid.NewGuid();
         var start = new StartSessionRequest
         {
@@ -57,6 +58,8 @@ public static class SessionsApi
             TimeoutSeconds = request.TimeoutSeconds ?? 0,
             BudgetUsd = (double)(request.BudgetUsd ?? 0),
             ApprovalPolicy = policy ?? "",
+            KeyBudgetUsd = (double)(keyBudget ?? 0),
+            KeyBudgetPeriod = keyPeriod,
             CallerRole = CallerIdentity.RoleName(services.Caller.Role),
             Owner = services.Caller.Owner,
             CreatedByKey = services.Caller.KeyId,
@@ -247,6 +250,34 @@ public static class SessionsApi
             return asked ?? template?.ApprovalPolicy;
         }
         return asked is not null && ApprovalPolicyRank(asked) < ApprovalPolicyRank(fromTemplate) ? asked : fromTemplate;
+    }
+
+    /// <summary>A key that has spent its budget for the period starts nothing more (402); its budget rides on the session's key.</summary>
+    private static async Task<(decimal? Budget, string Period)> CheckKeyBudgetAsync(SessionServices services, CancellationToken cancellationToken)
+    {
+        var (budget, period) = await services.Keys.BudgetOfAsync(services.Caller.KeyId, cancellationToken);
+        if (budget is not { } cap)
+        {
+            return (null, period);
+        }
+        decimal spent;
+        try
+        {
+            spent = await services.Budgets.SpentAsync(services.Caller.KeyId, period, cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            // A budget that cannot be checked is not a budget waived.
+            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable, "This key's budget cannot be checked now.", e.Status.Detail,
+                "Retry shortly; GET /v1/status shows each service's health.");
+        }
+        if (spent >= cap)
+        {
+            var span = period == "total" ? "in all" : "this month";
+            throw new ProblemException(StatusCodes.Status402PaymentRequired, ProblemCodes.BudgetExceeded, "This key's budget is spent.",
+                $"Key {services.Caller.KeyId} may spend ${cap:0.######} {span} and has spent ${spent:0.######}.", "An admin can give the work to a key with budget left.");
+        }
+        return (cap, period);
     }
 
     public static int ApprovalPolicyRank(string policy) => Array.IndexOf(ApprovalPolicies, policy);

@@ -28,6 +28,8 @@ internal static class Extensions
         builder.Services.AddGrpcServer(ManagementApiGrpc.Descriptor.FullName);
         builder.Services.AddServiceGrpcClient<SessionRunnerGrpc.SessionRunnerClient>("session-runner", ResourceName);
         builder.Services.AddServiceGrpcClient<ComfyBridgeGrpc.ComfyBridgeClient>("comfy-bridge", ResourceName);
+        builder.Services.AddServiceGrpcClient<ZaiProxyGrpc.ZaiProxyClient>("zai-proxy", ResourceName);
+        builder.Services.AddSingleton<KeyBudgets>();
         builder.Services.AddSingleton(services =>
             // Optional: without ComfyBridge's address, /v1/status says so instead of failing.
             new ComfyStatusReader(services.GetRequiredService<IConfiguration>()["services:comfy-bridge:grpc:0"] is null ? null

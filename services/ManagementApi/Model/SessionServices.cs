@@ -12,6 +12,8 @@ public sealed record SessionServices(
     SessionRunnerGrpc.SessionRunnerClient Runner,
     Microsoft.Extensions.Options.IOptions<SessionLimits> Limits,
     TemplateStore Templates,
+    ApiKeyStore Keys,
+    KeyBudgets Budgets,
     ILogger<SessionServices> Logger)
 {
     /// <summary>The owner whose sessions the caller reaches; null for an admin, who reaches all.</summary>

@@ -23,6 +23,10 @@ public sealed record SessionMeta
     public int TimeoutSeconds { get; init; }
     /// <summary>The most the session may spend on the model; ZaiProxy refuses further calls past it.</summary>
     public decimal? BudgetUsd { get; init; }
+    /// <summary>The API key that started the session, which pays for its model calls, and that key's budget then.</summary>
+    public string? CreatedByKey { get; init; }
+    public decimal? KeyBudgetUsd { get; init; }
+    public string? KeyBudgetPeriod { get; init; }
     /// <summary>The highest risk of tool use decided without a person (<c>RiskLevels</c>); null: the default, low.</summary>
     public string? ApprovalPolicy { get; init; }
     public required string Status { get; init; }

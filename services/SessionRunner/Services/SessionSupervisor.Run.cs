@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using AgentFleet.ServiceDefaults.Security;
 using System.Text.Json.Nodes;
 using AgentFleet.SessionRunner.Agents;
 using AgentFleet.SessionRunner.Model;
@@ -54,7 +55,8 @@ public sealed partial class SessionSupervisor
         try
         {
             var launch = adapter.BuildLaunch(new AgentLaunchContext(
-                session.Id, resume?.Task ?? meta.Task, meta.Command, meta.Model, session.Directory, resume?.AgentSessionId, keys.Issue(session.Id, meta.BudgetUsd, System.Diagnostics.Activity.Current?.Context), environment.SearchPath));
+                session.Id, resume?.Task ?? meta.Task, meta.Command, meta.Model, session.Directory, resume?.AgentSessionId, keys.Issue(session.Id, meta.BudgetUsd, System.Diagnostics.Activity.Current?.Context,
+                    meta.CreatedByKey is { } payer ? new PayingKey(payer, meta.KeyBudgetUsd, meta.KeyBudgetPeriod != "total") : null), environment.SearchPath));
             var uid = AdoptIntoSandbox(session);
             var agentEnvironment = environment.Build(session, launch.Environment);
             process = sandbox.Start(launch, session.Directory, uid, session.Meta.Limits ?? sandbox.Limits,

@@ -5,25 +5,43 @@ using AgentFleet.ZaiProxy.Upstream;
 namespace AgentFleet.ZaiProxy.Accounting;
 
 /// <summary>
-/// A session whose key carries a budget gets no further model calls once it has spent it: 402 <c>budget_exceeded</c>
-/// in Anthropic's <c>billing_error</c> shape, which agents treat as final rather than retrying. The call that crosses
-/// the line completes (its cost is only known at its end); the next one is refused.
+/// A session whose key carries a budget gets no further model calls once it has spent it, and neither does any
+/// session of an API key that has spent its own budget for the period: 402 <c>budget_exceeded</c> in Anthropic's
+/// <c>billing_error</c> shape, which agents treat as final rather than retrying. The call that crosses the line
+/// completes (its cost is only known at its end); the next one is refused.
 /// </summary>
-public static class BudgetGuard
+public sealed class BudgetGuard(SessionSpend sessions, KeySpend keys)
 {
-    public static async Task<bool> RefuseIfSpentAsync(HttpContext context, Caller caller, SessionSpend spend)
+    /// <summary>Why the caller may not spend more, or null when it may.</summary>
+    public async Task<string?> RefusalAsync(Caller caller, CancellationToken cancellationToken)
     {
-        if (caller is not { BudgetUsd: { } budget, SessionId: { } sessionId })
+        if (caller is { BudgetUsd: { } budget, SessionId: { } sessionId })
+        {
+            var spent = await sessions.SpentAsync(sessionId, cancellationToken);
+            if (spent >= budget)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"This session's budget of ${budget:0.######} is spent (${spent:0.######} so far).");
+            }
+        }
+        if (caller.Payer is { BudgetUsd: { } keyBudget } payer)
+        {
+            var spent = await keys.SpentAsync(payer, cancellationToken);
+            if (spent >= keyBudget)
+            {
+                var period = payer.Monthly ? "this month" : "in all";
+                return string.Create(CultureInfo.InvariantCulture, $"The budget of API key {payer.KeyId}, ${keyBudget:0.######} {period}, is spent (${spent:0.######}).");
+            }
+        }
+        return null;
+    }
+
+    public async Task<bool> RefuseIfSpentAsync(HttpContext context, Caller caller)
+    {
+        if (await RefusalAsync(caller, context.RequestAborted) is not { } refusal)
         {
             return false;
         }
-        var spent = await spend.SpentAsync(sessionId, context.RequestAborted);
-        if (spent < budget)
-        {
-            return false;
-        }
-        await AnthropicErrors.WriteAsync(context, StatusCodes.Status402PaymentRequired, "budget_exceeded",
-            string.Create(CultureInfo.InvariantCulture, $"This session's budget of ${budget:0.######} is spent (${spent:0.######} so far)."));
+        await AnthropicErrors.WriteAsync(context, StatusCodes.Status402PaymentRequired, "budget_exceeded", refusal);
         return true;
     }
 }

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using AgentFleet.ZaiProxy.Auth;
 using AgentFleet.ZaiProxy.Telemetry;
 using Npgsql;
 
@@ -6,7 +7,7 @@ namespace AgentFleet.ZaiProxy.Accounting;
 
 /// <summary>One priced upstream call, as it lands in <c>usage_records</c>: its id makes a replayed row land once.</summary>
 public sealed record UsageRecord(Guid Id, DateTimeOffset At, Guid? SessionId, string KeyId, string Model, long InputTokens, long OutputTokens,
-    long CacheCreationTokens, long CacheReadTokens, decimal CostUsd);
+    long CacheCreationTokens, long CacheReadTokens, decimal CostUsd, string? ApiKeyId = null);
 
 /// <summary>
 /// Writes usage rows off the request path, a batch per round trip, so a reply's last byte is not held up by the
@@ -15,7 +16,7 @@ public sealed record UsageRecord(Guid Id, DateTimeOffset At, Guid? SessionId, st
 /// replayed, idempotently, as soon as the database answers again; rows queued at shutdown are written or spooled
 /// before the process exits, and a spool left by an earlier run is replayed at start.
 /// </summary>
-public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable prices, SessionSpend spend, UsageSpool spool, ProxyMetrics metrics,
+public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable prices, SessionSpend spend, KeySpend keySpend, UsageSpool spool, ProxyMetrics metrics,
     ILogger<UsageRecorder> logger) : BackgroundService
 {
     private static readonly TimeSpan ReplayInterval = TimeSpan.FromSeconds(2);
@@ -24,19 +25,23 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
     private readonly Channel<UsageRecord> _queue = Channel.CreateBounded<UsageRecord>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     /// <summary>Prices the tally and queues its row; returns the cost.</summary>
-    public decimal Record(Guid? sessionId, string keyId, UsageTally usage)
+    public decimal Record(Caller caller, UsageTally usage)
     {
         var cost = prices.Cost(usage);
-        if (sessionId is { } session)
+        if (caller.SessionId is { } session)
         {
             spend.Add(session, cost);
+        }
+        if (caller.Payer is { } payer)
+        {
+            keySpend.Add(payer.KeyId, cost);
         }
         // The model's name comes back from the upstream (the simulated one echoes the caller's): a NUL in it would make
         // PostgreSQL refuse the row, and every row spooled behind it, for ever.
         var model = (usage.Model ?? "unknown").Replace('\0', '\uFFFD');
         metrics.Usage(model, usage.InputTokens, usage.OutputTokens, usage.CacheCreationTokens, usage.CacheReadTokens, cost);
-        var record = new UsageRecord(Guid.NewGuid(), DateTimeOffset.UtcNow, sessionId, keyId, model, usage.InputTokens, usage.OutputTokens,
-            usage.CacheCreationTokens, usage.CacheReadTokens, cost);
+        var record = new UsageRecord(Guid.NewGuid(), DateTimeOffset.UtcNow, caller.SessionId, caller.KeyId, model, usage.InputTokens, usage.OutputTokens,
+            usage.CacheCreationTokens, usage.CacheReadTokens, cost, caller.Payer?.KeyId);
         if (!_queue.Writer.TryWrite(record))
         {
             // Ten thousand rows behind: straight to disk rather than holding up the reply or losing the row.
@@ -153,8 +158,8 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
     private async Task InsertAsync(IReadOnlyList<UsageRecord> batch, CancellationToken cancellationToken)
     {
         await using var command = database.CreateCommand("""
-            INSERT INTO usage_records (record_id, created_at, session_id, key_id, model, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd)
-            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::numeric[])
+            INSERT INTO usage_records (record_id, created_at, session_id, key_id, model, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, api_key_id)
+            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::numeric[], $11::text[])
             ON CONFLICT (record_id) DO NOTHING
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.Id).ToArray() });
@@ -167,6 +172,7 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.CacheCreationTokens).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.CacheReadTokens).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.CostUsd).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.ApiKeyId).ToArray() });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -22,14 +22,14 @@ public static class ChatApi
 
     public static IEndpointRouteBuilder MapChatApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/chat", async (ChatRequest request, HttpContext context, CallerAuthentication auth, SessionSpend spend, MessagesForwarder forwarder,
+        endpoints.MapPost("/chat", async (ChatRequest request, HttpContext context, CallerAuthentication auth, BudgetGuard budgets, MessagesForwarder forwarder,
             IOptions<UpstreamOptions> upstream, IOptions<PoolOptions> pool) =>
         {
             var caller = auth.Authenticate(context.Request)
                 ?? throw new ProblemException(401, ProblemCodes.Unauthorized, "Authentication required", "A valid key is required in x-api-key or Authorization: Bearer.");
-            if (caller.BudgetUsd is { } budget && caller.SessionId is { } sessionId && await spend.SpentAsync(sessionId, context.RequestAborted) >= budget)
+            if (await budgets.RefusalAsync(caller, context.RequestAborted) is { } refusal)
             {
-                throw new ProblemException(StatusCodes.Status402PaymentRequired, "budget_exceeded", "Budget spent", $"This session's budget of ${budget:0.######} is spent.");
+                throw new ProblemException(StatusCodes.Status402PaymentRequired, ProblemCodes.BudgetExceeded, "Budget spent", refusal);
             }
             Validate(request);
             var model = request.Model ?? upstream.Value.DefaultModel;

@@ -14,21 +14,21 @@ public static class MessagesApi
 
     public static IEndpointRouteBuilder MapMessagesApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/v1/messages", (HttpContext context, CallerAuthentication auth, SessionSpend spend, MessagesForwarder forwarder) =>
-            HandleAsync(context, auth, spend, forwarder, "/v1/messages"));
-        endpoints.MapPost("/v1/messages/count_tokens", (HttpContext context, CallerAuthentication auth, SessionSpend spend, MessagesForwarder forwarder) =>
-            HandleAsync(context, auth, spend, forwarder, "/v1/messages/count_tokens"));
+        endpoints.MapPost("/v1/messages", (HttpContext context, CallerAuthentication auth, BudgetGuard budgets, MessagesForwarder forwarder) =>
+            HandleAsync(context, auth, budgets, forwarder, "/v1/messages"));
+        endpoints.MapPost("/v1/messages/count_tokens", (HttpContext context, CallerAuthentication auth, BudgetGuard budgets, MessagesForwarder forwarder) =>
+            HandleAsync(context, auth, budgets, forwarder, "/v1/messages/count_tokens"));
         return endpoints;
     }
 
-    private static async Task HandleAsync(HttpContext context, CallerAuthentication auth, SessionSpend spend, MessagesForwarder forwarder, string path)
+    private static async Task HandleAsync(HttpContext context, CallerAuthentication auth, BudgetGuard budgets, MessagesForwarder forwarder, string path)
     {
         if (auth.Authenticate(context.Request) is not { } caller)
         {
             await AnthropicErrors.WriteAsync(context, 401, "unauthorized", "A valid key is required in x-api-key or Authorization: Bearer.");
             return;
         }
-        if (await BudgetGuard.RefuseIfSpentAsync(context, caller, spend))
+        if (await budgets.RefuseIfSpentAsync(context, caller))
         {
             return;
         }

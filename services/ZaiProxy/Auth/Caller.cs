@@ -3,7 +3,8 @@ using AgentFleet.ServiceDefaults.Security;
 namespace AgentFleet.ZaiProxy.Auth;
 
 /// <summary>Who is calling, as far as accounting is concerned: the key's public id, and the session it belongs to if any.</summary>
-public sealed record Caller(string KeyId, Guid? SessionId, decimal? BudgetUsd = null, System.Diagnostics.ActivityContext? SessionTrace = null);
+/// <param name="Payer">The API key that pays: the gateway caller's, or the one that started the session (with its budget).</param>
+public sealed record Caller(string KeyId, Guid? SessionId, decimal? BudgetUsd = null, System.Diagnostics.ActivityContext? SessionTrace = null, PayingKey? Payer = null);
 
 /// <summary>
 /// Two kinds of caller: a request the gateway forwarded, carrying its signed identity (a fleet API key); and an agent
@@ -16,7 +17,7 @@ public sealed class CallerAuthentication(SessionKeys sessionKeys, IdentitySigner
     {
         if (identities.Verify(request) is { } identity)
         {
-            return new Caller(identity.KeyId, null);
+            return new Caller(identity.KeyId, null, Payer: new PayingKey(identity.KeyId));
         }
         var key = request.Headers["x-api-key"].ToString();
         if (key.Length == 0 && request.Headers.Authorization.ToString() is { } authorization
@@ -27,7 +28,7 @@ public sealed class CallerAuthentication(SessionKeys sessionKeys, IdentitySigner
         if (key.Length > 0 && sessionKeys.Verify(key) is { } session)
         {
             // The key's public half names it in usage rows; the signature never leaves this method.
-            return new Caller($"session:{session.SessionId}", Guid.Parse(session.SessionId), session.BudgetUsd, session.Trace);
+            return new Caller($"session:{session.SessionId}", Guid.Parse(session.SessionId), session.BudgetUsd, session.Trace, session.Payer);
         }
         return null;
     }

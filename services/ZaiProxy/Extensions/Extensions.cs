@@ -43,6 +43,9 @@ internal static class Extensions
         builder.Services.AddSingleton<PriceTable>();
         builder.Services.AddSingleton<UsageQueries>();
         builder.Services.AddSingleton<SessionSpend>();
+        builder.Services.AddSingleton<KeySpend>();
+        builder.Services.AddSingleton<BudgetGuard>();
+        builder.Services.AddSingleton<UsageReports>();
         builder.Services.AddSingleton<UsageSpool>();
         builder.Services.AddSingleton<UsageRecorder>();
         builder.Services.AddHostedService(services => services.GetRequiredService<UsageRecorder>());

@@ -51,7 +51,7 @@ public sealed class MessagesForwarder(WorkerPool pool, UpstreamClient upstream, 
                     if (!recorded && tally.HasUsage)
                     {
                         recorded = true;
-                        usage.Record(caller.SessionId, caller.KeyId, tally);
+                        usage.Record(caller, tally);
                     }
                 }
                 await SseRelay.RelayAsync(events, context.Response.Body, tally, TimeSpan.FromSeconds(_options.StreamIdleTimeoutSeconds), RecordOnce, aborted);
@@ -67,7 +67,7 @@ public sealed class MessagesForwarder(WorkerPool pool, UpstreamClient upstream, 
                 // Priced before the caller has the reply, so its next call is checked against a spend that includes this one.
                 if (tally.HasUsage)
                 {
-                    usage.Record(caller.SessionId, caller.KeyId, tally);
+                    usage.Record(caller, tally);
                 }
                 ReturnHeaders(response, context.Response);
                 await context.Response.Body.WriteAsync(reply, aborted);
@@ -93,7 +93,7 @@ public sealed class MessagesForwarder(WorkerPool pool, UpstreamClient upstream, 
             return new CompletedCall((int)response.StatusCode, reply, tally, 0);
         }
         tally.ObserveMessage(reply);
-        return new CompletedCall(200, reply, tally, tally.HasUsage ? usage.Record(caller.SessionId, caller.KeyId, tally) : 0);
+        return new CompletedCall(200, reply, tally, tally.HasUsage ? usage.Record(caller, tally) : 0);
     }
 
     private static async Task<byte[]> ReadReplyAsync(HttpResponseMessage response, CancellationToken deadline, CancellationToken aborted)

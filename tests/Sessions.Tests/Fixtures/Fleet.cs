@@ -79,6 +79,7 @@ public sealed class Fleet : IAsyncDisposable
             ["Kestrel__Endpoints__http__Url"] = apiHttp,
             ["services__session-runner__grpc__0"] = runnerGrpc,
             ["services__session-runner__http__0"] = runnerHttp,
+            ["services__zai-proxy__grpc__0"] = infrastructure.ProxyGrpc,
             ["Identity__Secret"] = IdentitySecret,
         };
         foreach (var (key, value) in api ?? [])

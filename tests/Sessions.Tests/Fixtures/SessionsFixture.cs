@@ -28,15 +28,23 @@ public sealed class SessionsFixture : IAsyncLifetime
         Redis = await LocalServer.StartRedisAsync(CancellationToken.None);
         Postgres = await postgres;
         _proxyDatabase = await Postgres.CreateDatabaseAsync(CancellationToken.None);
+        ProxyGrpc = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
         Proxy = await ServiceProcess.StartAsync(typeof(SessionsFixture).Assembly, "ZaiProxy", new Dictionary<string, string>
         {
             ["Kestrel__Endpoints__http__Url"] = $"http://127.0.0.1:{PortAllocator.GetFreePort()}",
+            // ManagementApi asks it for usage reports and keys' spend over gRPC, signed as every service call is.
+            ["Kestrel__Endpoints__grpc__Url"] = ProxyGrpc,
+            ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
+            ["Identity__Secret"] = Fleet.IdentitySecret,
             ["ConnectionStrings__fleetdb"] = _proxyDatabase,
             ["Upstream__Simulated"] = "true",
             ["SessionKeys__Secret"] = SessionKeySecret,
             ["Usage__SpoolDirectory"] = Path.Combine(Path.GetTempPath(), $"fleet-sessions-zai-spool-{Guid.NewGuid():N}"),
         }, CancellationToken.None);
     }
+
+    /// <summary>ZaiProxy's gRPC endpoint (usage reports).</summary>
+    public string ProxyGrpc { get; private set; } = null!;
 
     public Task<string> CreateDatabaseAsync(CancellationToken cancellationToken) => Postgres.CreateDatabaseAsync(cancellationToken);
 
