@@ -16,6 +16,7 @@ public sealed class AuthMatrixTests(GatewayFixture fleet)
         { "GET", "/v1/keys/self", "viewer", 200 },
         { "GET", "/v1/approvals", "viewer", 200 },
         { "GET", "/v1/templates", "viewer", 200 },
+        { "GET", "/v1/usage", "viewer", 200 },
         { "GET", "/v1/keys", "admin", 200 },
         { "POST", "/v1/keys", "admin", 201 },
         { "POST", "/llm/v1/messages", "operator", 200 },

@@ -93,6 +93,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
             ["services__session-runner__grpc__0"] = runnerGrpc,
             ["services__comfy-bridge__grpc__0"] = comfyGrpc,
+            ["services__zai-proxy__grpc__0"] = proxyGrpc,
             ["Identity__Secret"] = IdentitySecret,
         });
         ServiceAddresses["services__management-api__http__0"] = Api.HttpUrl;
