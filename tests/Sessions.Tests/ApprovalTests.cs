@@ -152,13 +152,8 @@ public sealed class ApprovalTests(SessionsFixture infrastructure)
         Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
     }
 
-    private static async Task<string> StartAsync(HttpClient client, string task, CancellationToken ct)
-    {
-        using var response = await client.PostAsJsonAsync("/v1/sessions", new { agent = "claude", task }, ct);
-        var body = await response.Content.ReadFromJsonAsync<JsonObject>(ct);
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{response.StatusCode}: {body}");
-        return body!["sessionId"]!.GetValue<string>();
-    }
+    private static Task<string> StartAsync(HttpClient client, string task, CancellationToken ct) =>
+        Fleet.StartSessionAsync(client, new { agent = "claude", task }, ct);
 
     private static async Task<List<JsonObject>> ListAsync(HttpClient client, string path, CancellationToken ct)
     {

@@ -49,13 +49,13 @@ public sealed class TemplateTests(SessionsFixture infrastructure)
         var listed = await viewer.GetFromJsonAsync<JsonObject>("/v1/templates?category=demo", ct);
         Assert.Contains(listed!["items"]!.AsArray(), t => t!["id"]!.GetValue<string>() == templateId);
 
-        var id = await StartAsync(operatorClient, new { templateId, variables = new { file = "greet.txt" } }, ct);
+        var id = await Fleet.StartSessionAsync(operatorClient, new { templateId, variables = new { file = "greet.txt" } }, ct);
         var session = await fleet.WaitForAsync(id, s => Fleet.StatusOf(s) == "completed", ct, seconds: 120);
         Assert.StartsWith("Write hello into greet.txt.", session["task"]!.GetValue<string>());
         var directory = Path.Combine(fleet.RunnerRoot, "sessions", id);
         Assert.Equal("hello\n", await File.ReadAllTextAsync(Path.Combine(directory, "greet.txt"), ct));
 
-        var second = await StartAsync(operatorClient, new { templateId, variables = new { file = "other.txt", greeting = "hi" } }, ct);
+        var second = await Fleet.StartSessionAsync(operatorClient, new { templateId, variables = new { file = "other.txt", greeting = "hi" } }, ct);
         Assert.StartsWith("Write hi into other.txt.", (await fleet.GetSessionAsync(second, ct))["task"]!.GetValue<string>());
         var after = await viewer.GetFromJsonAsync<JsonObject>($"/v1/templates/{templateId}", ct);
         Assert.Equal(2, after!["usageCount"]!.GetValue<int>());
@@ -107,13 +107,5 @@ public sealed class TemplateTests(SessionsFixture infrastructure)
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{response.StatusCode}: {problem}");
         Assert.Equal("validation_failed", problem!["code"]!.GetValue<string>());
         return problem;
-    }
-
-    private static async Task<string> StartAsync(HttpClient client, object request, CancellationToken ct)
-    {
-        using var response = await client.PostAsJsonAsync("/v1/sessions", request, ct);
-        var body = await response.Content.ReadFromJsonAsync<JsonObject>(ct);
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{response.StatusCode}: {body}");
-        return body!["sessionId"]!.GetValue<string>();
     }
 }

@@ -91,13 +91,8 @@ public sealed class UsageAndBudgetTests(SessionsFixture infrastructure)
         return body!["id"]!.GetValue<string>();
     }
 
-    private static async Task<string> StartAsync(HttpClient client, CancellationToken ct)
-    {
-        using var response = await client.PostAsJsonAsync("/v1/sessions", new { agent = "claude", task = WriteFile }, ct);
-        var body = await response.Content.ReadFromJsonAsync<JsonObject>(ct);
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{response.StatusCode}: {body}");
-        return body!["sessionId"]!.GetValue<string>();
-    }
+    private static Task<string> StartAsync(HttpClient client, CancellationToken ct) =>
+        Fleet.StartSessionAsync(client, new { agent = "claude", task = WriteFile }, ct);
 
     private static async Task<JsonObject> UsageAsync(HttpClient client, string groupBy, CancellationToken ct) =>
         (await client.GetFromJsonAsync<JsonObject>($"/v1/usage?groupBy={groupBy}", ct))!;

@@ -105,9 +105,13 @@ public sealed class Fleet : IAsyncDisposable
         return (response, text.Length > 0 ? JsonNode.Parse(text) as JsonObject : null);
     }
 
-    public async Task<string> StartSessionAsync(object body, CancellationToken cancellationToken)
+    public Task<string> StartSessionAsync(object body, CancellationToken cancellationToken) => StartSessionAsync(Http, body, cancellationToken);
+
+    /// <summary>Starts a session as <paramref name="client"/>'s caller (see <see cref="ClientAs"/>); its id.</summary>
+    public static async Task<string> StartSessionAsync(HttpClient client, object body, CancellationToken cancellationToken)
     {
-        var (response, json) = await PostJsonAsync("/v1/sessions", body, cancellationToken);
+        using var response = await client.PostAsJsonAsync("/v1/sessions", body, cancellationToken);
+        var json = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
         Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, $"{response.StatusCode}: {json}");
         return json!["sessionId"]!.GetValue<string>();
     }
