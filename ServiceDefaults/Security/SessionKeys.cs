@@ -20,7 +20,14 @@ public sealed record SessionKey(string SessionId, decimal? BudgetUsd, ActivityCo
 public sealed record PayingKey(string KeyId, decimal? BudgetUsd = null, bool Monthly = true)
 {
     /// <summary>Where the budget's period starts for a call at <paramref name="now"/>.</summary>
-    public DateTimeOffset PeriodStart(DateTimeOffset now) => Monthly ? new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero) : DateTimeOffset.MinValue;
+    public DateTimeOffset PeriodStart(DateTimeOffset now) => PeriodStart(Monthly, now);
+
+    /// <summary>The start of the calendar month (UTC) of <paramref name="now"/>, or the start of time for a total budget.</summary>
+    public static DateTimeOffset PeriodStart(bool monthly, DateTimeOffset now)
+    {
+        var utc = now.ToUniversalTime();
+        return monthly ? new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero) : DateTimeOffset.MinValue;
+    }
 }
 
 /// <summary>

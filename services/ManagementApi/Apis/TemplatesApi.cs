@@ -91,7 +91,7 @@ public static class TemplatesApi
         }
         else if (request.Prompt is { } prompt)
         {
-            TemplatePrompt.ParseSchema(schema, prompt, errors);
+            TemplatePrompt.CheckSchema(schema, prompt, errors);
         }
         var agent = request.Agent ?? "claude";
         if (!SessionsApi.Agents.Contains(agent))

@@ -9,8 +9,6 @@ namespace AgentFleet.ManagementApi.Services;
 /// <summary>What keys have spent in their budget's period, from ZaiProxy's usage records (GetUsageReport).</summary>
 public sealed class KeyBudgets(ZaiProxyGrpc.ZaiProxyClient proxy)
 {
-    public static DateTimeOffset PeriodStart(string period, DateTimeOffset now) => new PayingKey("key", null, period != "total").PeriodStart(now);
-
     public async Task<decimal> SpentAsync(string keyId, string period, CancellationToken cancellationToken)
     {
         var spent = await SpentByKeyAsync([keyId], period, cancellationToken);
@@ -47,7 +45,7 @@ public sealed class KeyBudgets(ZaiProxyGrpc.ZaiProxyClient proxy)
         request.ApiKeyIds.AddRange(keyIds);
         if (period != "total")
         {
-            request.From = Timestamp.FromDateTimeOffset(PeriodStart(period, DateTimeOffset.UtcNow));
+            request.From = Timestamp.FromDateTimeOffset(PayingKey.PeriodStart(monthly: true, DateTimeOffset.UtcNow));
         }
         var report = await proxy.GetUsageReportAsync(request, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken));
         return report.Rows.ToDictionary(r => r.Group, r => (decimal)r.CostUsd);

@@ -16,18 +16,17 @@ public static partial class TemplatePrompt
     public static IReadOnlyList<string> Placeholders(string prompt) =>
         [.. Placeholder().Matches(prompt).Select(m => m.Groups[1].Value).Distinct(StringComparer.Ordinal)];
 
-    /// <summary>The schema as given, checked to be an object schema whose properties name every placeholder.</summary>
-    public static JsonSchema ParseSchema(JsonElement schemaJson, string prompt, List<ProblemError> errors)
+    /// <summary>Checks that the schema is a valid JSON Schema, of type object, whose properties name every placeholder.</summary>
+    public static void CheckSchema(JsonElement schemaJson, string prompt, List<ProblemError> errors)
     {
-        JsonSchema schema;
         try
         {
-            schema = JsonSchema.Build(schemaJson);
+            JsonSchema.Build(schemaJson);
         }
         catch (Exception e) when (e is JsonSchemaException or JsonException or ArgumentException or InvalidOperationException)
         {
             errors.Add(new("$.variablesSchema", $"is not a valid JSON Schema: {e.Message}"));
-            return null!;
+            return;
         }
         var declared = DeclaredVariables(schemaJson);
         if (schemaJson.ValueKind != JsonValueKind.Object || !schemaJson.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "object")
@@ -38,7 +37,6 @@ public static partial class TemplatePrompt
         {
             errors.Add(new("$.prompt", $"uses {{{{{name}}}}}, which variablesSchema.properties does not declare."));
         }
-        return schema;
     }
 
     /// <summary>

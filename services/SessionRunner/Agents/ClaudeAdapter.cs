@@ -31,6 +31,7 @@ public sealed class ClaudeAdapter(IOptions<SessionRunnerOptions> options, IConfi
                 [AgentMcp.ServerName] = new JsonObject
                 {
                     ["type"] = "http",
+                    // A launch built only to check a start request has no key yet, and needs no address.
                     ["url"] = context.SessionKey.Length > 0 ? mcp.Url : "",
                     ["headers"] = new JsonObject { ["Authorization"] = $"Bearer {context.SessionKey}" },
                 },

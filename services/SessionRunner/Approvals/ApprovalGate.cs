@@ -63,11 +63,11 @@ public sealed partial class ApprovalGate(RiskAssessor assessor, ApprovalStore st
                 if (await store.DecideAsync(Guid.Parse(approval.Id), null, "expired", "runner", message, null, CancellationToken.None) is { } expired)
                 {
                     session.ApprovalSettled();
-                    if (agentLeft)
+                    // An agent that left is ending: its run's last event is its own, not this expiry.
+                    if (!agentLeft)
                     {
-                        return PermissionAnswer.Deny(message);
+                        await DecidedAsync(session, expired);
                     }
-                    await DecidedAsync(session, expired);
                     return PermissionAnswer.Deny(message);
                 }
                 // A person decided in that same moment: theirs stands, and reaches the waiter now.

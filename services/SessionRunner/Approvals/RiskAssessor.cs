@@ -38,7 +38,6 @@ public sealed class RiskAssessor(IOptions<ApprovalOptions> options, SessionSandb
         RiskRule.For("NotebookEdit", null, RiskLevels.Low, "edits a notebook in the session directory"),
         RiskRule.For("WebFetch", null, RiskLevels.Medium, "fetches from the network"),
         RiskRule.For("WebSearch", null, RiskLevels.Medium, "searches the web"),
-        RiskRule.For("*", null, RiskLevels.Medium, "a tool the rules do not rate"),
     ];
 
     public RiskAssessment Assess(string tool, JsonElement input, string sessionDirectory)
@@ -58,6 +57,7 @@ public sealed class RiskAssessor(IOptions<ApprovalOptions> options, SessionSandb
                 return new RiskAssessment(RiskLevels.Risks.Contains(rule.Risk) ? rule.Risk : RiskLevels.High, rule.Reason);
             }
         }
+        // A tool no rule names: neither trusted nor known to be dangerous.
         return new RiskAssessment(RiskLevels.Medium, "a tool the rules do not rate");
     }
 

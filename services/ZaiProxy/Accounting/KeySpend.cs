@@ -36,7 +36,7 @@ public sealed class KeySpend(NpgsqlDataSource database, TimeProvider time)
     {
         await using var command = database.CreateCommand("SELECT coalesce(sum(cost_usd), 0) FROM usage_records WHERE api_key_id = $1 AND created_at >= $2");
         command.Parameters.AddWithValue(keyId);
-        command.Parameters.AddWithValue(since == DateTimeOffset.MinValue ? DateTime.MinValue.ToUniversalTime() : since.UtcDateTime);
+        command.Parameters.AddWithValue(since.UtcDateTime);
         return (decimal)(await command.ExecuteScalarAsync())!;
     }
 }
