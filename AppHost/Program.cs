@@ -10,11 +10,12 @@ var secrets = new SecretStore(Path.Combine(fleetHome, "secrets.json"));
 
 // Infrastructure. A problem the operator must fix first (the gateway's port taken, no PostgreSQL installed) is one
 // line and exit code 1, before anything starts.
-int? gatewayPort, gatewayGrpcPort;
+int? gatewayPort, gatewayGrpcPort, agentControlPort;
 IResourceBuilder<IResourceWithConnectionString> fleetDb, redis;
 try
 {
     (gatewayPort, gatewayGrpcPort) = Ports.ForGateway(builder);
+    agentControlPort = Ports.ForAgentControl(builder);
     (fleetDb, redis) = builder.AddFleetDataStores(fleetHome, secrets);
 }
 catch (HostingConfigurationException ex)
@@ -24,7 +25,8 @@ catch (HostingConfigurationException ex)
 }
 var agentClis = builder.AddAgentClis("agent-clis", Path.Combine(FleetHome.RepositoryRoot(builder), "tools", "agents"));
 var adminKey = builder.AddGeneratedSecret("management-api-key", secrets, announce: true);
-// Signs the per-session keys agents present to ZaiProxy; only the runner and the proxy hold it.
+// Signs the per-session keys agents present to ZaiProxy and to the fleet's MCP server; the runner issues them, the
+// proxy and ManagementApi check them.
 var sessionKeySecret = builder.AddGeneratedSecret("session-key-secret", secrets);
 // Signs the caller identity the gateway forwards; services refuse API requests without it.
 var identitySecret = builder.AddGeneratedSecret("identity-secret", secrets);
@@ -78,8 +80,14 @@ var managementApi = builder.AddProject<Projects.ManagementApi>("management-api")
     .WithReference(zaiProxy)
     .WithReference(comfyBridge)
     .WithEnvironment("Identity__Secret", identitySecret)
+    // Agents call the fleet's MCP tools with their session keys; the TCP agent-control port authenticates API keys itself.
+    .WithEnvironment("SessionKeys__Secret", sessionKeySecret)
+    .WithEnvironment("MANAGEMENT_API_KEY", adminKey)
+    .WithAgentControlEndpoint(agentControlPort)
     .WithOtelFromHost()
     .WithHttpHealthCheck("/health");
+// Each claude session gets the fleet's MCP server (ManagementApi's /mcp) under its own session key.
+sessionRunner.WithEnvironment("SessionRunner__Mcp__FleetUrl", ReferenceExpression.Create($"{managementApi.GetEndpoint("http")}/mcp"));
 
 // Gateway: the one public door, with an HTTP/2 port of its own for gRPC clients from outside.
 builder.AddProject<Projects.Gateway>("gateway")

@@ -36,12 +36,32 @@ internal static class ProjectExtensions
         {
             foreach (var endpoint in builder.Resource.GetEndpoints())
             {
+                // A TCP endpoint is the service's own listener (the agent-control port), not one of Kestrel's HTTP endpoints.
+                if (endpoint.EndpointAnnotation.UriScheme == "tcp")
+                {
+                    continue;
+                }
                 var name = endpoint.EndpointName;
                 // Loopback when run here; every interface in a container, where the platform routes to it.
                 var host = context.ExecutionContext.IsRunMode ? "localhost" : "*";
                 context.EnvironmentVariables[$"Kestrel__Endpoints__{name}__Url"] = ReferenceExpression.Create($"http://{host}:{endpoint.Property(EndpointProperty.TargetPort)}");
                 context.EnvironmentVariables[$"Kestrel__Endpoints__{name}__Protocols"] = endpoint.EndpointAnnotation.Transport == "http2" ? "Http2" : "Http1";
             }
+        });
+    }
+
+    /// <summary>
+    /// ManagementApi's agent-control port: JSON-RPC 2.0 over TCP, served by the service itself (DCP's proxy would accept
+    /// connections for a service that is down). Bound to loopback when run here.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithAgentControlEndpoint(this IResourceBuilder<ProjectResource> builder, int? port)
+    {
+        builder.WithEndpoint(name: "agent-control", port: port, targetPort: port, scheme: "tcp", isProxied: false);
+        var endpoint = builder.GetEndpoint("agent-control");
+        return builder.WithEnvironment(context =>
+        {
+            context.EnvironmentVariables["Mcp__AgentControlPort"] = endpoint.Property(EndpointProperty.TargetPort);
+            context.EnvironmentVariables["Mcp__AgentControlAddress"] = context.ExecutionContext.IsRunMode ? "127.0.0.1" : "0.0.0.0";
         });
     }
 

@@ -20,6 +20,17 @@ public static class Ports
         return (http, grpc);
     }
 
+    /// <summary>ManagementApi's agent-control port (JSON-RPC over TCP), from <c>AGENT_CONTROL_PORT</c> (9500); 0 picks a free one.</summary>
+    public static int? ForAgentControl(IDistributedApplicationBuilder builder)
+    {
+        var port = FromConfiguration(builder.Configuration, "AGENT_CONTROL_PORT", 9500);
+        if (builder.ExecutionContext.IsRunMode)
+        {
+            EnsureFree(port, "agent control");
+        }
+        return port;
+    }
+
     /// <summary>
     /// A fixed port someone else holds would only surface later as a resource that never starts: say so now,
     /// plainly, before anything runs.
@@ -37,9 +48,16 @@ public static class Ports
         }
         catch (SocketException)
         {
-            throw new HostingConfigurationException($"Port {fixedPort} for {what} is in use. Stop what holds it, or choose another port with {(what.EndsWith("grpc") ? "GATEWAY_GRPC_PORT" : "GATEWAY_PORT")}.");
+            throw new HostingConfigurationException($"Port {fixedPort} for {what} is in use. Stop what holds it, or choose another port with {VariableFor(what)}.");
         }
     }
+
+    private static string VariableFor(string what) => what switch
+    {
+        "gateway/grpc" => "GATEWAY_GRPC_PORT",
+        "agent control" => "AGENT_CONTROL_PORT",
+        _ => "GATEWAY_PORT",
+    };
 
     private static int? FromConfiguration(IConfiguration configuration, string variable, int standard)
     {

@@ -28,6 +28,8 @@ public static class ProblemCodes
     public const string ApprovalDecided = "approval_decided";
     public const string PolicyNotAllowed = "policy_not_allowed";
     public const string BudgetExceeded = "budget_exceeded";
+    public const string PersonRequired = "person_required";
+    public const string DepthExceeded = "depth_exceeded";
 
     /// <summary>
     /// The gRPC trailer in which a service names the code its error should reach a REST client with, where the

@@ -19,6 +19,22 @@ public sealed record CallerIdentity(string KeyId, string Owner, CallerRole Role)
 {
     public bool IsAdmin => Role == CallerRole.Admin;
 
+    /// <summary>
+    /// Set when an agent calls with its session key (the fleet's MCP tools): it acts for its session's owner, reaches
+    /// only its own session and those it started, and may not do what needs a person.
+    /// </summary>
+    public AgentCaller? Agent { get; init; }
+
+    /// <summary>Refuses (403 <c>person_required</c>) an agent's call: deciding approvals, reading spend, managing keys.</summary>
+    public void RequirePerson()
+    {
+        if (Agent is { } agent)
+        {
+            throw new ProblemException(StatusCodes.Status403Forbidden, ProblemCodes.PersonRequired, "An agent cannot do this.",
+                $"Session {agent.SessionId} calls with its session key; this needs a person's API key.");
+        }
+    }
+
     public bool IsAtLeast(CallerRole role) => Role >= role;
 
     /// <summary>
@@ -63,3 +79,6 @@ public sealed record CallerIdentity(string KeyId, string Owner, CallerRole Role)
     public static ValueTask<CallerIdentity?> BindAsync(HttpContext context) =>
         ValueTask.FromResult(context.Features.Get<CallerIdentity>());
 }
+
+/// <summary>The session whose agent is calling (with its session key), and its depth in the tree of sessions (1: started by a person).</summary>
+public sealed record AgentCaller(Guid SessionId, int Depth);

@@ -53,6 +53,7 @@ public sealed class AppHostProcess : IAsyncDisposable
         start.Environment["FLEET_HOME"] = fleetHome;
         start.Environment["GATEWAY_PORT"] = "0";
         start.Environment["GATEWAY_GRPC_PORT"] = "0";
+        start.Environment["AGENT_CONTROL_PORT"] = "0";
         start.Environment["NO_COLOR"] = "1";
         start.Environment["FLEET_CONTAINERS"] = "never";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())

@@ -27,6 +27,7 @@ public sealed class FleetApp : IAsyncDisposable
             ["FLEET_HOME"] = fleetHome,
             ["GATEWAY_PORT"] = "0",
             ["GATEWAY_GRPC_PORT"] = "0",
+            ["AGENT_CONTROL_PORT"] = "0",
             ["FLEET_CONTAINERS"] = "never",
         };
         foreach (var (key, value) in settings)

@@ -12,7 +12,7 @@ public sealed class ManifestTests
     {
         var output = Path.Combine(Path.GetTempPath(), $"aspire-manifest-{Guid.NewGuid():N}.json");
         // The gateway's standard ports, as a deployment gets them (the other tests pick free ones).
-        var standardPorts = new Dictionary<string, string> { ["GATEWAY_PORT"] = "", ["GATEWAY_GRPC_PORT"] = "" };
+        var standardPorts = new Dictionary<string, string> { ["GATEWAY_PORT"] = "", ["GATEWAY_GRPC_PORT"] = "", ["AGENT_CONTROL_PORT"] = "" };
         await using (var publisher = AppHostProcess.Start(standardPorts, arguments: ["--publisher", "manifest", "--output-path", output]))
         {
             Assert.True(await publisher.WaitForExitAsync(TimeSpan.FromMinutes(1)), publisher.Tail());
@@ -41,6 +41,11 @@ public sealed class ManifestTests
         // The gateway keeps its public ports.
         Assert.Equal(9090, resources["gateway"]!["bindings"]!["http"]!["targetPort"]!.GetValue<int>());
         Assert.Equal(9091, resources["gateway"]!["bindings"]!["grpc"]!["targetPort"]!.GetValue<int>());
+        // ManagementApi's agent-control port: JSON-RPC over TCP, on every interface in a deployment.
+        Assert.Equal("tcp", resources["management-api"]!["bindings"]!["agent-control"]!["scheme"]!.GetValue<string>());
+        Assert.Equal(9500, resources["management-api"]!["bindings"]!["agent-control"]!["targetPort"]!.GetValue<int>());
+        Assert.Equal("0.0.0.0", Env("management-api", "Mcp__AgentControlAddress"));
+        Assert.Equal("{management-api.bindings.http.url}/mcp", Env("session-runner", "SessionRunner__Mcp__FleetUrl"));
 
         // References: the database, Redis and the services each one calls.
         Assert.Equal("{fleetdb.connectionString}", Env("session-runner", "ConnectionStrings__fleetdb"));
@@ -62,6 +67,7 @@ public sealed class ManifestTests
         Assert.Equal("{management-api-key.value}", Env("gateway", "MANAGEMENT_API_KEY"));
         Assert.Equal("{identity-secret.value}", Env("zai-proxy", "Identity__Secret"));
         Assert.Equal("{session-key-secret.value}", Env("session-runner", "SessionKeys__Secret"));
+        Assert.Equal("{session-key-secret.value}", Env("management-api", "SessionKeys__Secret"));
 
         string Env(string resource, string name) => resources[resource]!["env"]![name]!.GetValue<string>();
     }

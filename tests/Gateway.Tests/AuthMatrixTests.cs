@@ -23,6 +23,8 @@ public sealed class AuthMatrixTests(GatewayFixture fleet)
         { "POST", "/llm/chat", "operator", 200 },
         { "GET", "/v1/comfyui/models", "viewer", 200 },
         { "POST", "/v1/comfyui/workflow", "operator", 202 },
+        // The MCP server: any key; each tool checks the role (a viewer's create_session is a tool error).
+        { "POST", "/mcp", "viewer", 200 },
     };
 
     private static readonly string[] Roles = ["viewer", "operator", "admin"];
@@ -97,10 +99,14 @@ public sealed class AuthMatrixTests(GatewayFixture fleet)
         Assert.Equal("admin", self!["role"]!.GetValue<string>());
     }
 
-    private static HttpRequestMessage Request(string method, string path) => new(new HttpMethod(method), path)
+    private static HttpRequestMessage Request(string method, string path)
     {
-        Content = method == "GET" ? null : JsonContent.Create(BodyFor(path)),
-    };
+        var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method == "GET" ? null : JsonContent.Create(BodyFor(path)) };
+        // Streamable HTTP answers a client that takes both JSON and an event stream.
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        return request;
+    }
 
     /// <summary>A request each service accepts.</summary>
     private static object BodyFor(string path) => path switch
@@ -110,6 +116,7 @@ public sealed class AuthMatrixTests(GatewayFixture fleet)
         "/llm/v1/messages" => new { model = "claude-sonnet-4-5", max_tokens = 16, messages = new[] { new { role = "user", content = "hi" } } },
         "/llm/chat" => new { prompt = "hi" },
         "/v1/comfyui/workflow" => new { workflow = Workflows.TextToImage() },
+        "/mcp" => new { jsonrpc = "2.0", id = 1, method = "tools/list" },
         _ => new { },
     };
 }

@@ -47,6 +47,7 @@ public static class SessionsApi
         Validate(request);
         var policy = ApprovalPolicyFor(request, template, services.Caller);
         var (keyBudget, keyPeriod) = await CheckKeyBudgetAsync(services, cancellationToken);
+        var depth = CheckDepth(services);
         var id = Guid.NewGuid();
         var start = new StartSessionRequest
         {
@@ -65,6 +66,9 @@ public static class SessionsApi
             CreatedByKey = services.Caller.KeyId,
             // The runner counts the owner's active sessions and records this one under one lock.
             MaxActiveForOwner = services.Caller.IsAdmin ? 0 : services.Limits.Value.MaxActiveSessionsPerOwner,
+            ParentSessionId = services.Caller.Agent?.SessionId.ToString() ?? "",
+            Depth = depth,
+            McpServersJson = request.McpServers?.GetRawText() ?? "",
         };
         start.Command.AddRange(request.Command ?? []);
         var info = await RunnerStart.StartAsync(start, services);
@@ -87,7 +91,8 @@ public static class SessionsApi
         {
             throw Invalid($"status must be one of {string.Join(", ", Statuses)}; '{Bounded.Echo(status)}' is not.");
         }
-        return TypedResults.Ok(await services.Sessions.ListAsync(status, services.OwnerFilter, size, offset ?? 0, cancellationToken));
+        // An agent lists the sessions it started, nothing else of its owner's.
+        return TypedResults.Ok(await services.Sessions.ListAsync(status, services.OwnerFilter, size, offset ?? 0, cancellationToken, services.Caller.Agent?.SessionId));
     }
 
     public static async Task<Ok<SessionView>> GetSession(string id, [AsParameters] SessionServices services, CancellationToken cancellationToken)
@@ -193,8 +198,48 @@ public static class SessionsApi
             throw Invalid($"'{Bounded.Echo(id)}' is not a session id (a UUID).");
         }
         // Someone else's session is as absent as one that never was: its existence is not theirs to learn.
-        return await services.Sessions.FindAsync(sessionId, services.OwnerFilter, cancellationToken)
-            ?? throw new ProblemException(StatusCodes.Status404NotFound, ProblemCodes.NotFound, "No such session.", $"Session {sessionId} does not exist.");
+        var view = await services.Sessions.FindAsync(sessionId, services.OwnerFilter, cancellationToken);
+        if (view is not null && services.Caller.Agent is { } agent && !await IsOwnOrDescendantAsync(view, agent.SessionId, services, cancellationToken))
+        {
+            view = null;
+        }
+        return view ?? throw new ProblemException(StatusCodes.Status404NotFound, ProblemCodes.NotFound, "No such session.", $"Session {sessionId} does not exist.");
+    }
+
+    /// <summary>An agent reaches its own session and those below it, by walking up from <paramref name="view"/> (a bounded climb).</summary>
+    private static async Task<bool> IsOwnOrDescendantAsync(SessionView view, Guid agentSession, SessionServices services, CancellationToken cancellationToken)
+    {
+        for (var current = view; current is not null; )
+        {
+            if (current.SessionId == agentSession)
+            {
+                return true;
+            }
+            if (current.ParentSessionId is not { } parent || current.Depth <= 1)
+            {
+                return false;
+            }
+            current = await services.Sessions.FindAsync(parent, services.OwnerFilter, cancellationToken);
+        }
+        return false;
+    }
+
+    /// <summary>The new session's depth: a person's starts at 1; an agent's is one below the agent's, up to <c>Mcp:MaxDepth</c>.</summary>
+    private static int CheckDepth(SessionServices services)
+    {
+        if (services.Caller.Agent is not { } agent)
+        {
+            return 1;
+        }
+        var depth = agent.Depth + 1;
+        var max = services.Mcp.Value.MaxDepth;
+        if (depth > max)
+        {
+            throw new ProblemException(StatusCodes.Status403Forbidden, ProblemCodes.DepthExceeded, "Sessions may not nest this deep.",
+                $"Session {agent.SessionId} is at depth {agent.Depth}; a child would be at {depth}, and Mcp:MaxDepth is {max}.",
+                "Do the work in this session instead of starting another.");
+        }
+        return depth;
     }
 
     /// <summary>
@@ -320,6 +365,10 @@ public static class SessionsApi
             }
         }
         ValidateCommand(request.Command ?? []);
+        if (request.McpServers is { } servers && servers.ValueKind != System.Text.Json.JsonValueKind.Object)
+        {
+            throw Invalid("mcpServers must be an object: {\"name\": {\"command\": ..., \"args\": [...]} or {\"type\": \"http\", \"url\": ...}}.");
+        }
     }
 
     /// <summary>A bounded argument vector: a huge one would only fail further in, with its text in the error.</summary>

@@ -4,6 +4,7 @@ using AgentFleet.ComfyBridge.Contracts;
 using AgentFleet.ManagementApi.Contracts;
 using AgentFleet.ManagementApi.Grpc;
 using AgentFleet.ManagementApi.Infrastructure;
+using AgentFleet.ManagementApi.Mcp;
 using AgentFleet.ManagementApi.Model;
 using AgentFleet.ManagementApi.Services;
 using AgentFleet.ServiceDefaults.Data;
@@ -41,5 +42,6 @@ internal static class Extensions
         builder.Services.AddSingleton<SessionQueries>();
         builder.Services.AddSingleton<SessionStreamer>();
         builder.Services.AddSingleton<SessionEventStreams>();
+        builder.AddFleetMcp();
     }
 }

@@ -8,10 +8,12 @@ namespace AgentFleet.ManagementApi.Model;
 /// the highest risk of tool use decided without a person (none, low, medium, high; default low; above low: admins).
 /// </summary>
 /// With <c>templateId</c>, the task is the template's prompt filled with <c>variables</c>, and the template's defaults
-/// fill what the request leaves out.
+/// fill what the request leaves out. <c>mcpServers</c> (claude only) are the session's own MCP servers, in the CLI's
+/// <c>mcpServers</c> shape, within what SessionRunner:Mcp allows.
 public sealed record CreateSessionRequest(
     string? Agent, string? Task, string[]? Command, string? Provider, string? Model, int? TimeoutSeconds, decimal? BudgetUsd,
-    string? ApprovalPolicy = null, Guid? TemplateId = null, System.Text.Json.JsonElement? Variables = null);
+    string? ApprovalPolicy = null, Guid? TemplateId = null, System.Text.Json.JsonElement? Variables = null,
+    System.Text.Json.JsonElement? McpServers = null);
 
 public sealed record SessionLinks(string Self, string Events, string Messages, string WebSocket, string Log);
 
@@ -38,7 +40,9 @@ public sealed record SessionView(
     SessionUsage? Usage,
     IReadOnlyList<string>? LogTail,
     SessionLinks Links,
-    SandboxView? Sandbox = null);
+    SandboxView? Sandbox = null,
+    Guid? ParentSessionId = null,
+    int Depth = 1);
 
 /// <summary>How the session's agent is confined (<c>bubblewrap</c> as <c>uid</c>, or <c>none</c>) and its limits.</summary>
 public sealed record SandboxView(string Mode, int? Uid, SandboxLimitsView Limits)

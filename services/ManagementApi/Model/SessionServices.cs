@@ -14,6 +14,7 @@ public sealed record SessionServices(
     TemplateStore Templates,
     ApiKeyStore Keys,
     KeyBudgets Budgets,
+    Microsoft.Extensions.Options.IOptions<Mcp.FleetMcpOptions> Mcp,
     ILogger<SessionServices> Logger)
 {
     /// <summary>The owner whose sessions the caller reaches; null for an admin, who reaches all.</summary>

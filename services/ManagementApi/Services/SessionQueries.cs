@@ -30,10 +30,11 @@ public sealed class SessionQueries(SessionRunnerGrpc.SessionRunnerClient runner)
         }
     }
 
-    public async Task<SessionPage> ListAsync(string? status, string? owner, int limit, int offset, CancellationToken cancellationToken)
+    public async Task<SessionPage> ListAsync(string? status, string? owner, int limit, int offset, CancellationToken cancellationToken, Guid? parent = null)
     {
         var list = await RunnerErrors.CallAsync(() => runner.ListSessionsAsync(
-            new ListSessionsRequest { Owner = owner ?? "", Status = status ?? "", Limit = limit, Offset = offset }, Options(cancellationToken)).ResponseAsync);
+            new ListSessionsRequest { Owner = owner ?? "", Status = status ?? "", Limit = limit, Offset = offset, ParentSessionId = parent?.ToString() ?? "" },
+            Options(cancellationToken)).ResponseAsync);
         return new SessionPage([.. list.Sessions.Select(ViewOf)], list.Total, limit, offset);
     }
 
@@ -56,7 +57,7 @@ public sealed class SessionQueries(SessionRunnerGrpc.SessionRunnerClient runner)
             r.HasDurationMs ? r.DurationMs : null, r.HasExitCode ? r.ExitCode : null, r.HasTotalCostUsd ? r.TotalCostUsd : null,
             NullIfEmpty(r.AgentSessionId), r.LastSequence,
             r.Usage is { } u ? new Model.SessionUsage(u.InputTokens, u.OutputTokens, u.CacheReadTokens, u.CacheCreationTokens) : null,
-            null, SessionLinksFor.Session(id));
+            null, SessionLinksFor.Session(id), null, Guid.TryParse(r.ParentSessionId, out var parent) ? parent : null, Math.Max(1, r.Depth));
     }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;

@@ -22,6 +22,8 @@ public static class EventTypes
     public const string ApprovalNeeded = "approval_needed";
     /// <summary>A queued tool use was approved, rejected or expired.</summary>
     public const string ApprovalDecided = "approval_decided";
+    /// <summary>The session's agent started another session (<c>metadata.childSessionId</c>) through the fleet's MCP tools.</summary>
+    public const string ChildSession = "child_session";
     public const string Log = "log";
     public const string Error = "error";
     public const string Complete = "complete";

@@ -18,26 +18,27 @@ public sealed class ClaudeAdapter(IOptions<SessionRunnerOptions> options, IConfi
         var program = ExecutableLocator.Require(claude.Path, Kind);
         List<string> arguments = ["-p", "--output-format", "stream-json", "--verbose", "--include-partial-messages",
             "--permission-mode", claude.PermissionMode];
-        if (claude.AllowedTools.Count > 0)
+        var fleet = FleetUrl();
+        List<string> allowed = [.. claude.AllowedTools];
+        if (fleet is not null)
         {
-            arguments.AddRange(["--allowedTools", string.Join(',', claude.AllowedTools)]);
+            allowed.Add($"mcp__{AgentMcp.FleetServerName}");
+        }
+        if (allowed.Count > 0)
+        {
+            arguments.AddRange(["--allowedTools", string.Join(',', allowed)]);
         }
         // Every other tool use Claude would ask a person about goes to the runner's permission prompt tool, with the
         // session's own key: rated, and allowed at once or queued for a person (ApprovalGate).
-        var servers = new JsonObject
+        var servers = context.McpServersJson is { Length: > 0 } own ? (JsonObject)JsonNode.Parse(own)! : [];
+        servers[AgentMcp.ServerName] = Server(context.SessionKey.Length > 0 ? mcp.Url : "", context.SessionKey);
+        // The fleet's own tools (create_session and the rest), acting for the session's owner with the same key.
+        if (fleet is not null)
         {
-            ["mcpServers"] = new JsonObject
-            {
-                [AgentMcp.ServerName] = new JsonObject
-                {
-                    ["type"] = "http",
-                    // A launch built only to check a start request has no key yet, and needs no address.
-                    ["url"] = context.SessionKey.Length > 0 ? mcp.Url : "",
-                    ["headers"] = new JsonObject { ["Authorization"] = $"Bearer {context.SessionKey}" },
-                },
-            },
-        };
-        arguments.AddRange(["--mcp-config", servers.ToJsonString(), "--strict-mcp-config", "--permission-prompt-tool", AgentMcp.PermissionPromptToolName]);
+            servers[AgentMcp.FleetServerName] = Server(fleet, context.SessionKey);
+        }
+        arguments.AddRange(["--mcp-config", new JsonObject { ["mcpServers"] = servers }.ToJsonString(), "--strict-mcp-config",
+            "--permission-prompt-tool", AgentMcp.PermissionPromptToolName]);
         if (!string.IsNullOrEmpty(context.Model))
         {
             arguments.AddRange(["--model", context.Model]);
@@ -63,4 +64,19 @@ public sealed class ClaudeAdapter(IOptions<SessionRunnerOptions> options, IConfi
     }
 
     public AgentOutputParser CreateParser() => new ClaudeOutputParser();
+
+    // A launch built only to check a start request has no key yet, and needs no address.
+    private static JsonObject Server(string url, string sessionKey) => new()
+    {
+        ["type"] = "http",
+        ["url"] = sessionKey.Length > 0 ? url : "",
+        ["headers"] = new JsonObject { ["Authorization"] = $"Bearer {sessionKey}" },
+    };
+
+    // The fleet decides for itself what an agent may do with its tools (its owner's rights, operator at most, a
+    // bounded depth), so they need no person's approval.
+    private string? FleetUrl() =>
+        options.Value.Mcp.FleetUrl is { Length: > 0 } configured ? configured
+        : configuration["services:management-api:http:0"] is { Length: > 0 } api ? api.TrimEnd('/') + "/mcp"
+        : null;
 }

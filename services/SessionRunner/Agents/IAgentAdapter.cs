@@ -22,6 +22,7 @@ public interface IAgentAdapter
 /// <param name="ResumeAgentSessionId">The agent's own session id to continue, or null for a fresh start.</param>
 /// <param name="SessionKey">The per-session key the agent presents to ZaiProxy.</param>
 /// <param name="SearchPath">Where a bare program name is looked up: only directories the agent's sandbox shows it.</param>
+/// <param name="McpServersJson">The session's own MCP servers (claude's <c>mcpServers</c> object), already checked.</param>
 public sealed record AgentLaunchContext(
     string SessionId,
     string Task,
@@ -30,7 +31,8 @@ public sealed record AgentLaunchContext(
     string WorkingDirectory,
     string? ResumeAgentSessionId,
     string SessionKey,
-    string SearchPath);
+    string SearchPath,
+    string? McpServersJson = null);
 
 /// <summary>An argument vector (never a shell string) and the extra environment for it.</summary>
 /// <param name="ReadOnlyPaths">Host directories the agent needs to see, read-only (its CLI's installation).</param>

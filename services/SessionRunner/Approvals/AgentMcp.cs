@@ -13,8 +13,11 @@ public static class AgentMcp
 {
     public const string Path = "/agent/mcp";
 
-    /// <summary>The server's name in the agent's MCP configuration, hence the tool's name there: <c>mcp__fleet__permission_prompt</c>.</summary>
-    public const string ServerName = "fleet";
+    /// <summary>The server's name in the agent's MCP configuration, hence the tool's name there: <c>mcp__approvals__permission_prompt</c>.</summary>
+    public const string ServerName = "approvals";
+
+    /// <summary>The fleet's own MCP server (ManagementApi's), under which an agent finds <c>mcp__fleet__create_session</c> and the rest.</summary>
+    public const string FleetServerName = "fleet";
 
     public static string PermissionPromptToolName => $"mcp__{ServerName}__{PermissionPromptTool.Name}";
 

@@ -6,7 +6,7 @@ using ModelContextProtocol.Server;
 namespace AgentFleet.SessionRunner.Approvals;
 
 /// <summary>
-/// The tool Claude Code calls (<c>--permission-prompt-tool mcp__fleet__permission_prompt</c>) for every tool use it
+/// The tool Claude Code calls (<c>--permission-prompt-tool mcp__approvals__permission_prompt</c>) for every tool use it
 /// would otherwise ask a person about. It answers with JSON text: allow with the input to run, or deny with a message.
 /// </summary>
 [McpServerToolType]

@@ -67,7 +67,8 @@ internal sealed class SessionRunnerService(SessionSupervisor supervisor, Session
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "limit must be 1 to 500 and offset 0 or more."));
         }
-        return records.ListAsync(NullIfEmpty(request.Owner), NullIfEmpty(request.Status), request.Limit, request.Offset, context.CancellationToken);
+        return records.ListAsync(NullIfEmpty(request.Owner), NullIfEmpty(request.Status),
+            Guid.TryParse(request.ParentSessionId, out var parent) ? parent : null, request.Limit, request.Offset, context.CancellationToken);
     }
 
     public override async Task<SessionEventPage> ReadEvents(ReadEventsRequest request, ServerCallContext context)

@@ -15,7 +15,8 @@ public sealed class SessionRecords(NpgsqlDataSource dataSource)
     private const string Select =
         """
         SELECT s.id, s.owner, s.agent, s.task, s.provider, s.model, coalesce(l.metadata->>'sessionStatus', 'queued') AS status,
-               s.created_at, l.metadata, coalesce((SELECT max(seq) FROM session_events e WHERE e.session_id = s.id), 0)
+               s.created_at, l.metadata, coalesce((SELECT max(seq) FROM session_events e WHERE e.session_id = s.id), 0),
+               s.parent_session_id, s.depth, s.created_by_key
         FROM agent_sessions s
         LEFT JOIN LATERAL (
             SELECT metadata FROM session_events e
@@ -56,8 +57,8 @@ public sealed class SessionRecords(NpgsqlDataSource dataSource)
         }
         await using var command = new NpgsqlCommand(
             """
-            INSERT INTO agent_sessions (id, owner, created_by_key, agent, task, provider, model, timeout_seconds, budget_usd)
-            VALUES (@id, @owner, @key, @agent, @task, @provider, @model, @timeout, @budget)
+            INSERT INTO agent_sessions (id, owner, created_by_key, agent, task, provider, model, timeout_seconds, budget_usd, parent_session_id, depth)
+            VALUES (@id, @owner, @key, @agent, @task, @provider, @model, @timeout, @budget, @parent, @depth)
             ON CONFLICT (id) DO NOTHING
             """, connection, transaction);
         command.Parameters.AddWithValue("id", id);
@@ -69,6 +70,8 @@ public sealed class SessionRecords(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("model", request.Model is { Length: > 0 } model ? model : DBNull.Value);
         command.Parameters.AddWithValue("timeout", request.TimeoutSeconds > 0 ? request.TimeoutSeconds : DBNull.Value);
         command.Parameters.AddWithValue("budget", request.BudgetUsd > 0 ? (decimal)request.BudgetUsd : DBNull.Value);
+        command.Parameters.AddWithValue("parent", Guid.TryParse(request.ParentSessionId, out var parent) ? parent : DBNull.Value);
+        command.Parameters.AddWithValue("depth", Math.Max(1, request.Depth));
         await command.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (true, null);
@@ -95,21 +98,23 @@ public sealed class SessionRecords(NpgsqlDataSource dataSource)
         return records[0];
     }
 
-    public async Task<SessionList> ListAsync(string? owner, string? status, int limit, int offset, CancellationToken cancellationToken)
+    public async Task<SessionList> ListAsync(string? owner, string? status, Guid? parent, int limit, int offset, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             $"SELECT *, count(*) OVER () FROM ({Select} {Filter(status)}) page ORDER BY created_at DESC, id LIMIT @limit OFFSET @offset");
         command.Parameters.AddWithValue("status", (object?)status ?? DBNull.Value);
         command.Parameters.AddWithValue("owner", (object?)owner ?? DBNull.Value);
+        command.Parameters.AddWithValue("parent", (object?)parent ?? DBNull.Value);
         command.Parameters.AddWithValue("limit", limit);
         command.Parameters.AddWithValue("offset", offset);
         var total = 0;
-        var records = await ReadAsync(command, cancellationToken, reader => total = (int)reader.GetInt64(10));
+        var records = await ReadAsync(command, cancellationToken, reader => total = (int)reader.GetInt64(13));
         if (records.Count == 0 && offset > 0)
         {
             await using var count = dataSource.CreateCommand($"SELECT count(*) FROM ({Select} {Filter(status)}) page");
             count.Parameters.AddWithValue("status", (object?)status ?? DBNull.Value);
             count.Parameters.AddWithValue("owner", (object?)owner ?? DBNull.Value);
+            count.Parameters.AddWithValue("parent", (object?)parent ?? DBNull.Value);
             total = (int)(long)(await count.ExecuteScalarAsync(cancellationToken))!;
         }
         var list = new SessionList { Total = total };
@@ -118,7 +123,7 @@ public sealed class SessionRecords(NpgsqlDataSource dataSource)
     }
 
     private static string Filter(string? status) =>
-        "WHERE (@owner::text IS NULL OR s.owner = @owner)" + (status is null ? "" : " AND coalesce(l.metadata->>'sessionStatus', 'queued') = @status");
+        "WHERE (@owner::text IS NULL OR s.owner = @owner) AND (@parent::uuid IS NULL OR s.parent_session_id = @parent)" + (status is null ? "" : " AND coalesce(l.metadata->>'sessionStatus', 'queued') = @status");
 
     /// <summary>Token totals from the session's usage events (one per model call).</summary>
     private async Task<SessionUsage> UsageAsync(Guid id, CancellationToken cancellationToken)
@@ -154,6 +159,9 @@ public sealed class SessionRecords(NpgsqlDataSource dataSource)
                 CreatedAt = Timestamp.FromDateTimeOffset(reader.GetFieldValue<DateTimeOffset>(7)),
                 AgentSessionId = snapshot?["agentSessionId"]?.GetValue<string>() ?? "",
                 LastSequence = reader.GetInt64(9),
+                ParentSessionId = reader.IsDBNull(10) ? "" : reader.GetGuid(10).ToString(),
+                Depth = reader.GetInt32(11),
+                CreatedByKey = reader.IsDBNull(12) ? "" : reader.GetString(12),
             };
             if (snapshot?["startedAt"]?.GetValue<DateTimeOffset>() is { } started)
             {

@@ -29,6 +29,11 @@ public sealed record SessionMeta
     public string? KeyBudgetPeriod { get; init; }
     /// <summary>The highest risk of tool use decided without a person (<c>RiskLevels</c>); null: the default, low.</summary>
     public string? ApprovalPolicy { get; init; }
+    /// <summary>The session whose agent started this one, and how deep in such a tree it is (1: started by a person).</summary>
+    public string? ParentSessionId { get; init; }
+    public int Depth { get; init; } = 1;
+    /// <summary>The request's own MCP servers (claude's <c>mcpServers</c> object), as checked at the start.</summary>
+    public string? McpServersJson { get; init; }
     public required string Status { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }

@@ -38,6 +38,8 @@ public sealed class SessionRunnerOptions
 
     public CommandOptions Command { get; set; } = new();
 
+    public McpOptions Mcp { get; set; } = new();
+
     /// <summary>The longest argument vector a command session takes: arguments, each one's length, all together.</summary>
     public int MaxCommandArguments { get; set; } = 1024;
 
@@ -53,6 +55,21 @@ public sealed class SessionRunnerOptions
     public string ResolveRoot() =>
         Path.GetFullPath(Root
             ?? (Environment.GetEnvironmentVariable("FLEET_HOME") is { Length: > 0 } home ? Path.Combine(home, "runner") : Path.Combine(".fleet", "runner")));
+}
+
+public sealed class McpOptions
+{
+    /// <summary>
+    /// The fleet's own MCP server (ManagementApi's <c>/mcp</c>), which each claude session gets as <c>fleet</c> under its
+    /// session key. Default: ManagementApi's HTTP endpoint from service discovery; none: sessions do without it.
+    /// </summary>
+    public string? FleetUrl { get; set; }
+
+    /// <summary>Programs a session's own stdio MCP servers may run (exact paths or names, as the request gives them); empty: none.</summary>
+    public List<string> AllowedCommands { get; set; } = [];
+
+    /// <summary>Hosts a session's own HTTP MCP servers may be at; empty: none.</summary>
+    public List<string> AllowedHosts { get; set; } = [];
 }
 
 public sealed class CommandOptions

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Diagnostics;
 using AgentFleet.ServiceDefaults.Security;
 using System.Collections.Concurrent;
@@ -79,7 +80,14 @@ public sealed partial class SessionSupervisor(
         // Checked now, not at launch, so a missing CLI or an empty command is the caller's error, not a failed session.
         try
         {
-            var launch = adapter.BuildLaunch(new AgentLaunchContext(id, request.Task, [.. request.Command], request.Model, directory, null, "", environment.SearchPath));
+            if (request.McpServersJson.Length > 0)
+            {
+                request.McpServersJson = adapter.Kind == "claude"
+                    ? SessionMcpServers.Check(request.McpServersJson, _options.Mcp).ToJsonString()
+                    : throw new ArgumentException($"mcpServers are passed to the claude CLI; a {adapter.Kind} session takes none.");
+            }
+            var launch = adapter.BuildLaunch(new AgentLaunchContext(id, request.Task, [.. request.Command], request.Model, directory, null, "", environment.SearchPath,
+                NullIfEmpty(request.McpServersJson)));
             if (!sandbox.Shows(launch.FileName, launch.ReadOnlyPaths))
             {
                 throw Invalid($"The program '{Bounded.Echo(launch.FileName)}' is outside what a sandboxed agent sees ({string.Join(", ", sandboxOptions.Value.SystemPaths)}); install it there, or name one that is.");
@@ -104,7 +112,12 @@ public sealed partial class SessionSupervisor(
         }
         try
         {
-            return await QueueAsync(id, request, directory);
+            var info = await QueueAsync(id, request, directory);
+            if (inserted)
+            {
+                await TellParentAsync(id, request);
+            }
+            return info;
         }
         catch when (inserted)
         {
@@ -112,6 +125,22 @@ public sealed partial class SessionSupervisor(
             await records.DeleteAsync(Guid.Parse(id), CancellationToken.None);
             throw;
         }
+    }
+
+    /// <summary>A parent's history shows each session its agent started (when the parent runs here).</summary>
+    private async Task TellParentAsync(string id, StartSessionRequest request)
+    {
+        if (NullIfEmpty(request.ParentSessionId) is not { } parentId || !_sessions.TryGetValue(parentId, out var parent))
+        {
+            return;
+        }
+        var metadata = new JsonObject
+        {
+            ["childSessionId"] = id,
+            ["agent"] = request.Agent,
+            ["depth"] = request.Depth,
+        };
+        await parent.EmitAsync(new AgentEvent(EventTypes.ChildSession, EventTypes.System, $"Started child session {id} ({request.Agent})", metadata));
     }
 
     private async Task<SessionInfo> QueueAsync(string id, StartSessionRequest request, string directory)
@@ -127,6 +156,9 @@ public sealed partial class SessionSupervisor(
             TimeoutSeconds = request.TimeoutSeconds > 0 ? request.TimeoutSeconds : _options.DefaultTimeoutSeconds,
             BudgetUsd = request.BudgetUsd > 0 ? (decimal)request.BudgetUsd : null,
             ApprovalPolicy = NullIfEmpty(request.ApprovalPolicy),
+            ParentSessionId = NullIfEmpty(request.ParentSessionId),
+            Depth = Math.Max(1, request.Depth),
+            McpServersJson = NullIfEmpty(request.McpServersJson),
             CreatedByKey = NullIfEmpty(request.CreatedByKey),
             KeyBudgetUsd = request.KeyBudgetUsd > 0 ? (decimal)request.KeyBudgetUsd : null,
             KeyBudgetPeriod = NullIfEmpty(request.KeyBudgetPeriod),

@@ -39,6 +39,14 @@ public sealed class Fleet : IAsyncDisposable
 
     public string DatabaseConnectionString => _shared["ConnectionStrings__fleetdb"];
 
+    /// <summary>ManagementApi's agent-control port (JSON-RPC over TCP), on loopback.</summary>
+    public int AgentControlPort { get; private set; }
+
+    private Dictionary<string, string> _apiEnvironment = [];
+
+    /// <summary>The admin key ManagementApi knows (MANAGEMENT_API_KEY), which the agent-control port accepts.</summary>
+    public const string AdminKey = "test-admin-key";
+
     /// <param name="redis">A Redis of the test's own, for a test that stops it; the shared one otherwise.</param>
     /// <param name="api">Configuration of ManagementApi's own, on top of the wiring.</param>
     public static async Task<Fleet> StartAsync(SessionsFixture infrastructure, CancellationToken cancellationToken, int maxConcurrent = 4, double stopGraceSeconds = 10, LocalServer? redis = null,
@@ -50,6 +58,8 @@ public sealed class Fleet : IAsyncDisposable
             ["ConnectionStrings__redis"] = (redis ?? infrastructure.Redis).ConnectionString,
         };
         var root = Path.Combine(Path.GetTempPath(), $"fleet-runner-test-{Guid.NewGuid():N}");
+        var apiHttp = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
+        var agentControlPort = PortAllocator.GetFreePort();
         var runnerHttp = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
         var runnerGrpc = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
         var runner = new Dictionary<string, string>(shared)
@@ -64,6 +74,8 @@ public sealed class Fleet : IAsyncDisposable
             ["SessionRunner__Claude__AnthropicBaseUrl"] = infrastructure.Proxy.HttpUrl,
             ["SessionKeys__Secret"] = SessionsFixture.SessionKeySecret,
             ["Identity__Secret"] = IdentitySecret,
+            // Claude sessions get the fleet's MCP tools, as under the AppHost.
+            ["SessionRunner__Mcp__FleetUrl"] = $"{apiHttp}/mcp",
             // A secret of the runner's own: it must never reach an agent.
             ["FLEET_TEST_SECRET"] = "do-not-leak",
         };
@@ -71,9 +83,8 @@ public sealed class Fleet : IAsyncDisposable
         {
             runner[key] = value;
         }
-        var fleet = new Fleet(infrastructure, shared, runner) { RunnerRoot = root, RunnerGrpc = new Uri(runnerGrpc) };
+        var fleet = new Fleet(infrastructure, shared, runner) { RunnerRoot = root, RunnerGrpc = new Uri(runnerGrpc), AgentControlPort = agentControlPort };
         fleet.Runner = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "SessionRunner", runner, cancellationToken);
-        var apiHttp = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
         var apiEnvironment = new Dictionary<string, string>(shared)
         {
             ["Kestrel__Endpoints__http__Url"] = apiHttp,
@@ -81,15 +92,27 @@ public sealed class Fleet : IAsyncDisposable
             ["services__session-runner__http__0"] = runnerHttp,
             ["services__zai-proxy__grpc__0"] = infrastructure.ProxyGrpc,
             ["Identity__Secret"] = IdentitySecret,
+            ["SessionKeys__Secret"] = SessionsFixture.SessionKeySecret,
+            ["MANAGEMENT_API_KEY"] = AdminKey,
+            ["Mcp__AgentControlPort"] = agentControlPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         foreach (var (key, value) in api ?? [])
         {
             apiEnvironment[key] = value;
         }
+        fleet._apiEnvironment = apiEnvironment;
         fleet.Api = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "ManagementApi", apiEnvironment, cancellationToken);
         // As the gateway would forward them: signed, as the admin.
         fleet.Http = new HttpClient(new SignedIdentityHandler(Signer, Admin, new SocketsHttpHandler())) { BaseAddress = new Uri(apiHttp), Timeout = TimeSpan.FromSeconds(60) };
         return fleet;
+    }
+
+    /// <summary>Kills ManagementApi (SIGKILL, as a crash would) and starts it again on the same ports.</summary>
+    public async Task RestartApiAsync(CancellationToken cancellationToken)
+    {
+        await Api.KillAsync();
+        await Api.DisposeAsync();
+        Api = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "ManagementApi", _apiEnvironment, cancellationToken);
     }
 
     public async Task RestartRunnerAsync(CancellationToken cancellationToken)
