@@ -8,10 +8,15 @@ namespace AgentFleet.ServiceDefaults.Security;
 
 /// <summary>
 /// What a valid session key says: the session, the most it may spend on the model (null: no cap), the trace of the
-/// session's run, which the agent's model calls join (null: none), and the API key that pays for it with that key's
-/// budget (null: none).
+/// session's run, which the agent's model calls join (null: none), the API key that pays for it with that key's
+/// budget (null: none), and the session whose budget it shares (a child started by an agent draws on its root's; null:
+/// its own).
 /// </summary>
-public sealed record SessionKey(string SessionId, decimal? BudgetUsd, ActivityContext? Trace = null, PayingKey? Payer = null);
+public sealed record SessionKey(string SessionId, decimal? BudgetUsd, ActivityContext? Trace = null, PayingKey? Payer = null, Guid? BudgetSession = null)
+{
+    /// <summary>The session whose spending the budget counts: the tree's root, or this session.</summary>
+    public Guid BudgetGroup => BudgetSession ?? Guid.Parse(SessionId);
+}
 
 /// <summary>
 /// The API key a session was started with, and its spending cap as it stood then: <see cref="BudgetUsd"/> over the
@@ -32,7 +37,7 @@ public sealed record PayingKey(string KeyId, decimal? BudgetUsd = null, bool Mon
 
 /// <summary>
 /// The key an agent presents to ZaiProxy:
-/// <c>fsk_&lt;session id&gt;[_b&lt;micro-dollars&gt;][_t&lt;trace id&gt;&lt;span id&gt;][_k&lt;api key id&gt;[_p&lt;micro-dollars&gt;m|t]]_&lt;HMAC&gt;</c>.
+/// <c>fsk_&lt;session id&gt;[_b&lt;micro-dollars&gt;][_t&lt;trace id&gt;&lt;span id&gt;][_k&lt;api key id&gt;[_p&lt;micro-dollars&gt;m|t]][_r&lt;budget session id&gt;]_&lt;HMAC&gt;</c>.
 /// ZaiProxy, holding the same secret (<c>SessionKeys:Secret</c>), checks it without a lookup, attributes usage to the
 /// session and to the API key that pays, and stops it at its budget or its key's; the agent never holds a key worth
 /// anything outside its own session, and cannot raise either budget. The trace part lets ZaiProxy record the agent's
@@ -43,14 +48,14 @@ public sealed class SessionKeys(IConfiguration configuration)
     private const string Prefix = "fsk_";
 
     // The optional fields, in the order a key carries them.
-    private const string Kinds = "btkp";
+    private const string Kinds = "btkpr";
 
     // Without a shared secret the keys are still unique per session, just not checkable elsewhere.
     private readonly byte[] _secret = configuration["SessionKeys:Secret"] is { Length: > 0 } secret
         ? Encoding.UTF8.GetBytes(secret)
         : RandomNumberGenerator.GetBytes(32);
 
-    public string Issue(string sessionId, decimal? budgetUsd = null, ActivityContext? trace = null, PayingKey? payer = null)
+    public string Issue(string sessionId, decimal? budgetUsd = null, ActivityContext? trace = null, PayingKey? payer = null, Guid? budgetSession = null)
     {
         var fields = new List<string> { Guid.Parse(sessionId).ToString("N") };
         if (budgetUsd is { } budget)
@@ -68,6 +73,10 @@ public sealed class SessionKeys(IConfiguration configuration)
             {
                 fields.Add("p" + Micros(keyBudget) + (payer.Monthly ? "m" : "t"));
             }
+        }
+        if (budgetSession is { } shared)
+        {
+            fields.Add("r" + shared.ToString("N"));
         }
         return $"{Prefix}{string.Join('_', fields)}_{Sign(fields)}";
     }
@@ -95,6 +104,7 @@ public sealed class SessionKeys(IConfiguration configuration)
         string? keyId = null;
         long? keyMicros = null;
         var monthly = true;
+        Guid? budgetSession = null;
         var last = -1;
         foreach (var field in fields[1..])
         {
@@ -122,12 +132,15 @@ public sealed class SessionKeys(IConfiguration configuration)
                     keyMicros = keyBudget;
                     monthly = value[^1] == 'm';
                     break;
+                case 'r' when Guid.TryParseExact(value, "N", out var shared):
+                    budgetSession = shared;
+                    break;
                 default:
                     return null;
             }
         }
         var payer = keyId is null ? null : new PayingKey(keyId, keyMicros / 1_000_000m, monthly);
-        return new SessionKey(id.ToString(), micros / 1_000_000m, trace, payer);
+        return new SessionKey(id.ToString(), micros / 1_000_000m, trace, payer, budgetSession);
     }
 
     private static string Micros(decimal usd) => ((long)Math.Ceiling(usd * 1_000_000m)).ToString(CultureInfo.InvariantCulture);

@@ -40,6 +40,22 @@ public sealed class SessionKeysTests
     }
 
     [Fact]
+    public void TheSharedBudgetsSessionComesBackAsIssuedAndCannotBeSwapped()
+    {
+        var child = Guid.NewGuid().ToString();
+        var root = Guid.NewGuid();
+        var key = Keys.Issue(child, 0.5m, null, new PayingKey("admin"), root);
+        var verified = Keys.Verify(key)!;
+        Assert.Equal(root, verified.BudgetSession);
+        Assert.Equal(root, verified.BudgetGroup);
+        // Without a shared budget, a session's spending is its own.
+        Assert.Equal(Guid.Parse(child), Keys.Verify(Keys.Issue(child, 0.5m))!.BudgetGroup);
+        // Pointing the key at another tree's budget, or dropping the pointer, breaks the signature.
+        Assert.Null(Keys.Verify(key.Replace($"_r{root:N}_", $"_r{Guid.NewGuid():N}_")));
+        Assert.Null(Keys.Verify(key.Replace($"_r{root:N}_", "_")));
+    }
+
+    [Fact]
     public void AKeyWhosePartsAreChangedOrDroppedIsNotOurs()
     {
         var session = Guid.NewGuid().ToString();

@@ -51,6 +51,28 @@ public sealed class AgentsSpawnAgentsTests(SessionsFixture infrastructure)
     }
 
     [Fact]
+    public async Task AChildDrawsOnItsParentsBudget()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var fleet = await Fleet.StartAsync(infrastructure, ct);
+        using var alice = fleet.ClientAs(Alice);
+        // The parent's first model call (the one that asks for the child) already spends its whole, tiny budget.
+        var child = new JsonObject { ["agent"] = "claude", ["task"] = "Say something." }.ToJsonString();
+        var parentId = await Fleet.StartSessionAsync(alice, new { agent = "claude", budgetUsd = 0.000001m, task = $"Delegate.\n#sim tool mcp__fleet__create_session {child}" }, ct);
+
+        await fleet.WaitForAsync(parentId, s => Fleet.StatusOf(s) is "completed" or "failed", ct, seconds: 180);
+        var started = Assert.Single(await fleet.MessagesAsync(parentId, ct), e => e["type"]!.GetValue<string>() == "child_session");
+        var childId = started["metadata"]!["childSessionId"]!.GetValue<string>();
+        await fleet.WaitForAsync(childId, s => Fleet.StatusOf(s) is "completed" or "failed", ct, seconds: 180);
+
+        // The child's first call is refused: the tree (the parent's spending and its own) has used the parent's budget.
+        var childEvents = await fleet.MessagesAsync(childId, ct);
+        Assert.Contains(childEvents, e => e.ToJsonString().Contains($"The budget of session {parentId} and the sessions it started"));
+        Assert.Empty(await infrastructure.ProxyUsageAsync(Guid.Parse(childId), 0, ct));
+        Assert.NotEmpty(await infrastructure.ProxyUsageAsync(Guid.Parse(parentId), 1, ct));
+    }
+
+    [Fact]
     public async Task PerSessionMcpServersComeOnlyFromTheAdminsAllowLists()
     {
         var ct = TestContext.Current.CancellationToken;

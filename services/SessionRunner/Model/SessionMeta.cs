@@ -32,6 +32,8 @@ public sealed record SessionMeta
     /// <summary>The session whose agent started this one, and how deep in such a tree it is (1: started by a person).</summary>
     public string? ParentSessionId { get; init; }
     public int Depth { get; init; } = 1;
+    /// <summary>The session whose budget this one draws on (its tree's root, when that has one); null: its own.</summary>
+    public Guid? BudgetSessionId { get; init; }
     /// <summary>The request's own MCP servers (claude's <c>mcpServers</c> object), as checked at the start.</summary>
     public string? McpServersJson { get; init; }
     public required string Status { get; init; }

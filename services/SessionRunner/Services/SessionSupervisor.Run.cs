@@ -56,7 +56,7 @@ public sealed partial class SessionSupervisor
         {
             var launch = adapter.BuildLaunch(new AgentLaunchContext(
                 session.Id, resume?.Task ?? meta.Task, meta.Command, meta.Model, session.Directory, resume?.AgentSessionId, keys.Issue(session.Id, meta.BudgetUsd, System.Diagnostics.Activity.Current?.Context,
-                    meta.CreatedByKey is { } payer ? new PayingKey(payer, meta.KeyBudgetUsd, meta.KeyBudgetPeriod != "total") : null), environment.SearchPath,
+                    meta.CreatedByKey is { } payer ? new PayingKey(payer, meta.KeyBudgetUsd, meta.KeyBudgetPeriod != "total") : null, meta.BudgetSessionId), environment.SearchPath,
                 meta.McpServersJson));
             var uid = AdoptIntoSandbox(session);
             var agentEnvironment = environment.Build(session, launch.Environment);

@@ -127,6 +127,23 @@ public sealed partial class SessionSupervisor(
         }
     }
 
+    /// <summary>
+    /// A child of a budgeted session draws on its tree's budget: its model calls count with the root's and every
+    /// sibling's, against the root's budget (or the child's own, if lower).
+    /// </summary>
+    private SessionMeta UnderParentsBudget(SessionMeta meta)
+    {
+        if (meta.ParentSessionId is not { } parentId || !_sessions.TryGetValue(parentId, out var parent) || parent.Meta.BudgetUsd is not { } treeBudget)
+        {
+            return meta;
+        }
+        return meta with
+        {
+            BudgetUsd = meta.BudgetUsd is { } own ? Math.Min(own, treeBudget) : treeBudget,
+            BudgetSessionId = parent.Meta.BudgetSessionId ?? Guid.Parse(parent.Id),
+        };
+    }
+
     /// <summary>A parent's history shows each session its agent started (when the parent runs here).</summary>
     private async Task TellParentAsync(string id, StartSessionRequest request)
     {
@@ -166,6 +183,7 @@ public sealed partial class SessionSupervisor(
             CreatedAt = DateTimeOffset.UtcNow,
             Limits = sandbox.Limits,
         };
+        meta = UnderParentsBudget(meta);
         AgentSession session;
         lock (_uidGate)
         {

@@ -17,10 +17,14 @@ public sealed class BudgetGuard(SessionSpend sessions, KeySpend keys)
     {
         if (caller is { BudgetUsd: { } budget, SessionId: { } sessionId })
         {
-            var spent = await sessions.SpentAsync(sessionId, cancellationToken);
+            // A child started by an agent draws on its tree's budget: the root's spending and every child's.
+            var group = caller.BudgetGroup ?? sessionId;
+            var spent = await sessions.SpentAsync(group, cancellationToken);
             if (spent >= budget)
             {
-                return string.Create(CultureInfo.InvariantCulture, $"This session's budget of ${budget:0.######} is spent (${spent:0.######} so far).");
+                return group == sessionId
+                    ? string.Create(CultureInfo.InvariantCulture, $"This session's budget of ${budget:0.######} is spent (${spent:0.######} so far).")
+                    : string.Create(CultureInfo.InvariantCulture, $"The budget of session {group} and the sessions it started, ${budget:0.######}, is spent (${spent:0.######} so far).");
             }
         }
         if (caller.Payer is { BudgetUsd: { } keyBudget } payer)

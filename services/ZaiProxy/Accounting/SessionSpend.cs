@@ -4,8 +4,9 @@ using Npgsql;
 namespace AgentFleet.ZaiProxy.Accounting;
 
 /// <summary>
-/// What each session has spent on the model, for budgets: read once from <c>usage_records</c> (so a restarted proxy
-/// remembers), then kept up to date in memory as calls are priced, ahead of the batched row writes.
+/// What each budget group (a session, with the children agents started under it) has spent on the model, for budgets:
+/// read once from <c>usage_records</c> (so a restarted proxy remembers), then kept up to date in memory as calls are
+/// priced, ahead of the batched row writes.
 /// </summary>
 public sealed class SessionSpend(NpgsqlDataSource database)
 {
@@ -29,7 +30,7 @@ public sealed class SessionSpend(NpgsqlDataSource database)
 
     private async Task<decimal> LoadAsync(Guid sessionId)
     {
-        await using var command = database.CreateCommand("SELECT coalesce(sum(cost_usd), 0) FROM usage_records WHERE session_id = $1");
+        await using var command = database.CreateCommand("SELECT coalesce(sum(cost_usd), 0) FROM usage_records WHERE budget_session_id = $1");
         command.Parameters.AddWithValue(sessionId);
         return (decimal)(await command.ExecuteScalarAsync())!;
     }

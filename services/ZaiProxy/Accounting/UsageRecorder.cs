@@ -7,7 +7,7 @@ namespace AgentFleet.ZaiProxy.Accounting;
 
 /// <summary>One priced upstream call, as it lands in <c>usage_records</c>: its id makes a replayed row land once.</summary>
 public sealed record UsageRecord(Guid Id, DateTimeOffset At, Guid? SessionId, string KeyId, string Model, long InputTokens, long OutputTokens,
-    long CacheCreationTokens, long CacheReadTokens, decimal CostUsd, string? ApiKeyId = null);
+    long CacheCreationTokens, long CacheReadTokens, decimal CostUsd, string? ApiKeyId = null, Guid? BudgetSessionId = null);
 
 /// <summary>
 /// Writes usage rows off the request path, a batch per round trip, so a reply's last byte is not held up by the
@@ -28,9 +28,10 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
     public decimal Record(Caller caller, UsageTally usage)
     {
         var cost = prices.Cost(usage);
-        if (caller.SessionId is { } session)
+        var budgetGroup = caller.BudgetGroup ?? caller.SessionId;
+        if (budgetGroup is { } group)
         {
-            spend.Add(session, cost);
+            spend.Add(group, cost);
         }
         if (caller.Payer is { } payer)
         {
@@ -41,7 +42,7 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
         var model = (usage.Model ?? "unknown").Replace('\0', '\uFFFD');
         metrics.Usage(model, usage.InputTokens, usage.OutputTokens, usage.CacheCreationTokens, usage.CacheReadTokens, cost);
         var record = new UsageRecord(Guid.NewGuid(), DateTimeOffset.UtcNow, caller.SessionId, caller.KeyId, model, usage.InputTokens, usage.OutputTokens,
-            usage.CacheCreationTokens, usage.CacheReadTokens, cost, caller.Payer?.KeyId);
+            usage.CacheCreationTokens, usage.CacheReadTokens, cost, caller.Payer?.KeyId, budgetGroup);
         if (!_queue.Writer.TryWrite(record))
         {
             // Ten thousand rows behind: straight to disk rather than holding up the reply or losing the row.
@@ -158,8 +159,8 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
     private async Task InsertAsync(IReadOnlyList<UsageRecord> batch, CancellationToken cancellationToken)
     {
         await using var command = database.CreateCommand("""
-            INSERT INTO usage_records (record_id, created_at, session_id, key_id, model, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, api_key_id)
-            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::numeric[], $11::text[])
+            INSERT INTO usage_records (record_id, created_at, session_id, key_id, model, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, api_key_id, budget_session_id)
+            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::numeric[], $11::text[], $12::uuid[])
             ON CONFLICT (record_id) DO NOTHING
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.Id).ToArray() });
@@ -173,6 +174,8 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.CacheReadTokens).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.CostUsd).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.ApiKeyId).ToArray() });
+        // Rows spooled before the column existed count for their own session.
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.BudgetSessionId ?? r.SessionId).ToArray() });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -4,7 +4,9 @@ namespace AgentFleet.ZaiProxy.Auth;
 
 /// <summary>Who is calling, as far as accounting is concerned: the key's public id, and the session it belongs to if any.</summary>
 /// <param name="Payer">The API key that pays: the gateway caller's, or the one that started the session (with its budget).</param>
-public sealed record Caller(string KeyId, Guid? SessionId, decimal? BudgetUsd = null, System.Diagnostics.ActivityContext? SessionTrace = null, PayingKey? Payer = null);
+/// <param name="BudgetGroup">The session whose spending the session budget counts: its own, or its tree's root's.</param>
+public sealed record Caller(string KeyId, Guid? SessionId, decimal? BudgetUsd = null, System.Diagnostics.ActivityContext? SessionTrace = null, PayingKey? Payer = null,
+    Guid? BudgetGroup = null);
 
 /// <summary>
 /// Two kinds of caller: a request the gateway forwarded, carrying its signed identity (a fleet API key); and an agent
@@ -28,7 +30,7 @@ public sealed class CallerAuthentication(SessionKeys sessionKeys, IdentitySigner
         if (key.Length > 0 && sessionKeys.Verify(key) is { } session)
         {
             // The key's public half names it in usage rows; the signature never leaves this method.
-            return new Caller($"session:{session.SessionId}", Guid.Parse(session.SessionId), session.BudgetUsd, session.Trace, session.Payer);
+            return new Caller($"session:{session.SessionId}", Guid.Parse(session.SessionId), session.BudgetUsd, session.Trace, session.Payer, session.BudgetGroup);
         }
         return null;
     }
