@@ -89,14 +89,24 @@ var managementApi = builder.AddProject<Projects.ManagementApi>("management-api")
 // Each claude session gets the fleet's MCP server (ManagementApi's /mcp) under its own session key.
 sessionRunner.WithEnvironment("SessionRunner__Mcp__FleetUrl", ReferenceExpression.Create($"{managementApi.GetEndpoint("http")}/mcp"));
 
+// The web console: a Blazor app people reach through the gateway at /, which calls the gateway's API with each
+// person's own key. Its cookie's Data Protection keys live in Redis.
+var console = builder.AddProject<Projects.FleetConsole>("console")
+    .WithServiceEndpoints(grpc: false)
+    .WithReference(redis).WaitFor(redis)
+    .WithEnvironment("Console__DashboardUrl", builder.Configuration["ASPNETCORE_URLS"]?.Split(';')[0] ?? "")
+    .WithOtelFromHost()
+    .WithHttpHealthCheck("/health");
+
 // Gateway: the one public door, with an HTTP/2 port of its own for gRPC clients from outside.
-builder.AddProject<Projects.Gateway>("gateway")
+var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithPublicEndpoints(gatewayPort, gatewayGrpcPort)
     .WithReference(redis).WaitFor(redis)
     .WithReference(sessionRunner).WaitFor(sessionRunner)
     .WithReference(managementApi).WaitFor(managementApi)
     .WithReference(zaiProxy).WaitFor(zaiProxy)
     .WithReference(comfyBridge).WaitFor(comfyBridge)
+    .WithReference(console)
     .WithEnvironment("MANAGEMENT_API_KEY", adminKey)
     .WithEnvironment("Identity__Secret", identitySecret)
     // Cors__Origins__0, ... and RateLimiting__* from the environment, for deployments that set them.
@@ -104,6 +114,8 @@ builder.AddProject<Projects.Gateway>("gateway")
     .WithEnvironmentFromHost("RateLimiting__")
     .WithOtelFromHost()
     .WithHttpHealthCheck("/health");
+
+console.WithReference(gateway);
 
 if (builder.ExecutionContext.IsPublishMode)
 {

@@ -35,6 +35,13 @@ public static class GatewayConfigLoader
         var unused = proxy.Clusters.Keys.Where(c => proxy.Routes.Any(r => omitted.Contains(r.Key) && Same(r.Value.ClusterId, c))
             && !proxy.Routes.Any(r => !omitted.Contains(r.Key) && Same(r.Value.ClusterId, c))).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
+        // An optional cluster whose service is not there is left out with its routes.
+        foreach (var (id, _) in proxy.Clusters.Where(c => c.Value.Optional && c.Value.Destinations.Values.Any(d => Resolve(configuration, d.Address, out _) is null)))
+        {
+            unused.Add(id);
+            omitted.UnionWith(proxy.Routes.Where(r => Same(r.Value.ClusterId, id)).Select(r => r.Key));
+        }
+
         var clusters = new Dictionary<string, ProxyCluster>(StringComparer.OrdinalIgnoreCase);
         foreach (var (id, cluster) in proxy.Clusters.Where(c => !unused.Contains(c.Key)))
         {

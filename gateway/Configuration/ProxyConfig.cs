@@ -56,6 +56,12 @@ public sealed class ClusterConfig
     public Dictionary<string, DestinationConfig> Destinations { get; set; } = [];
 
     public ClusterHttpRequestConfig HttpRequest { get; set; } = new();
+
+    /// <summary>
+    /// Left out, with its routes, when its service has no address (the web console: a gateway run without it serves
+    /// the API alone); any other cluster without one stops the start.
+    /// </summary>
+    public bool Optional { get; set; }
 }
 
 public sealed class DestinationConfig

@@ -13,7 +13,7 @@ namespace AgentFleet.AppHost.Tests;
 /// <summary>End to end: the whole app model, run by Aspire.Hosting.Testing, used and damaged the way an operator would.</summary>
 public sealed class AppHostTests
 {
-    private static readonly string[] Services = ["zai-proxy", "session-runner", "comfy-bridge", "management-api", "gateway"];
+    private static readonly string[] Services = ["zai-proxy", "session-runner", "comfy-bridge", "management-api", "console", "gateway"];
 
     private const string AdminKey = "test-admin-key";
     private const string IdentitySecret = "apphost-test-identity-secret";
@@ -35,7 +35,7 @@ public sealed class AppHostTests
 
         // 1. Everything comes up, dependencies first, each service answering on its own endpoint.
         var healthy = await ResourceSnapshot.WaitForAsync(fleet.FleetHome, ResourceSnapshot.AllUp, TimeSpan.FromMinutes(3), "every resource is up");
-        Assert.Equal(["postgres", "fleetdb", "redis", "agent-clis", "zai-proxy", "session-runner", "comfy-bridge", "management-api", "gateway"], healthy.Select(r => r.Name));
+        Assert.Equal(["postgres", "fleetdb", "redis", "agent-clis", "zai-proxy", "session-runner", "comfy-bridge", "management-api", "console", "gateway"], healthy.Select(r => r.Name));
         using var http = new HttpClient();
         foreach (var service in Services)
         {
@@ -61,6 +61,9 @@ public sealed class AppHostTests
             Assert.Equal(HttpStatusCode.Unauthorized, direct.StatusCode);
         }
         await CheckGrpcAsync(fleet, ct);
+        // The web console answers at the gateway's /, asking for a key.
+        var signIn = await http.GetStringAsync(new Uri(fleet.Endpoint("gateway"), "/signin"), ct);
+        Assert.Contains("API key", signIn);
 
         // 3. A claude session, created through the gateway, runs the real Claude Code CLI the run installed, through
         // ZaiProxy (its simulated model), and completes with its cost and usage accounted.

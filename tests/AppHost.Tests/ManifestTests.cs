@@ -38,6 +38,12 @@ public sealed class ManifestTests
             // Nothing of this machine's .fleet directory leaks into a deployment.
             Assert.DoesNotContain(project["env"]!.AsObject(), e => e.Value!.ToString().Contains(".fleet"));
         }
+        // The web console: a project with an HTTP endpoint, reached through the gateway, calling it back.
+        Assert.Equal("project.v0", resources["console"]!["type"]!.GetValue<string>());
+        Assert.Equal("http", resources["console"]!["bindings"]!["http"]!["transport"]!.GetValue<string>());
+        Assert.Equal("{console.bindings.http.url}", Env("gateway", "services__console__http__0"));
+        Assert.Equal("{gateway.bindings.http.url}", Env("console", "services__gateway__http__0"));
+        Assert.Equal("{redis.connectionString}", Env("console", "ConnectionStrings__redis"));
         // The gateway keeps its public ports.
         Assert.Equal(9090, resources["gateway"]!["bindings"]!["http"]!["targetPort"]!.GetValue<int>());
         Assert.Equal(9091, resources["gateway"]!["bindings"]!["grpc"]!["targetPort"]!.GetValue<int>());
