@@ -26,5 +26,6 @@ app.UseAuthorization();
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapConsoleAuth();
+app.MapComfyOutputs();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();

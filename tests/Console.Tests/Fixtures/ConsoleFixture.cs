@@ -23,8 +23,19 @@ public sealed class ConsoleFixture : IAsyncLifetime
     private LocalServer _postgres = null!;
     private LocalServer _redis = null!;
     private IPlaywright _playwright = null!;
+    private AgentFleet.ComfyBridge.Tests.Fixtures.ComfyUiServer _comfyUi = null!;
 
     public IBrowser Browser { get; private set; } = null!;
+
+    private Dictionary<string, string> _consoleEnvironment = [];
+    private ServiceProcess _console = null!;
+
+    /// <summary>Kills the console (SIGKILL) and starts it again on the same port, as a crash and a restart would.</summary>
+    public async Task RestartConsoleAsync()
+    {
+        await _console.KillAsync();
+        _console = await StartAsync("FleetConsole", _consoleEnvironment);
+    }
 
     /// <summary>The gateway, where people reach the console at /.</summary>
     public string Url { get; private set; } = null!;
@@ -63,6 +74,15 @@ public sealed class ConsoleFixture : IAsyncLifetime
             ["SessionRunner__Command__AllowedRoles__0"] = "operator",
             ["SessionKeys__Secret"] = SessionKeySecret,
         });
+        _comfyUi = await AgentFleet.ComfyBridge.Tests.Fixtures.ComfyUiServer.StartAsync();
+        var comfyGrpc = LocalUrl();
+        var bridge = await StartAsync("ComfyBridge", new(shared)
+        {
+            ["Kestrel__Endpoints__grpc__Url"] = comfyGrpc,
+            ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
+            ["ComfyUI__Servers__0"] = _comfyUi.Url,
+            ["ComfyUI__OutputDirectory"] = Path.Combine(Path.GetTempPath(), $"fleet-console-comfy-{Guid.NewGuid():N}"),
+        });
         var apiGrpc = LocalUrl();
         var api = await StartAsync("ManagementApi", new(shared)
         {
@@ -70,6 +90,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
             ["services__session-runner__grpc__0"] = runnerGrpc,
             ["services__zai-proxy__grpc__0"] = proxyGrpc,
+            ["services__comfy-bridge__grpc__0"] = comfyGrpc,
             ["SessionKeys__Secret"] = SessionKeySecret,
         });
         Url = LocalUrl();
@@ -82,19 +103,19 @@ public sealed class ConsoleFixture : IAsyncLifetime
             ["services__management-api__grpc__0"] = apiGrpc,
             ["services__zai-proxy__http__0"] = proxy.HttpUrl,
             ["services__session-runner__grpc__0"] = runnerGrpc,
-            // Not run here: its pages say the fleet could not reach it.
-            ["services__comfy-bridge__http__0"] = LocalUrl(),
+            ["services__comfy-bridge__http__0"] = bridge.HttpUrl,
             ["services__console__http__0"] = consoleUrl,
             // The browser tests sign in and out many times from one address.
             ["RateLimiting__Policies__default__PermitLimit"] = "100000",
             ["RateLimiting__Policies__console__PermitLimit"] = "100000",
         });
-        await StartAsync("FleetConsole", new()
+        _consoleEnvironment = new()
         {
             ["Kestrel__Endpoints__http__Url"] = consoleUrl,
             ["ConnectionStrings__redis"] = _redis.ConnectionString,
             ["services__gateway__http__0"] = Url,
-        });
+        };
+        _console = await StartAsync("FleetConsole", _consoleEnvironment);
         await gateway;
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -166,6 +187,10 @@ public sealed class ConsoleFixture : IAsyncLifetime
         foreach (var process in Enumerable.Reverse(_owned))
         {
             await process.DisposeAsync();
+        }
+        if (_comfyUi is not null)
+        {
+            await _comfyUi.DisposeAsync();
         }
         await _redis.DisposeAsync();
         await _postgres.DisposeAsync();

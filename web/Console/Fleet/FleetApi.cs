@@ -12,6 +12,12 @@ namespace AgentFleet.Console.Fleet;
 /// </summary>
 public sealed class FleetApi(IHttpClientFactory clients, AuthenticationStateProvider authentication)
 {
+    // Set for a plain HTTP request (an image), whose caller comes from the request's cookie rather than a circuit.
+    private ConsoleUser? _caller;
+
+    /// <summary>The API as <paramref name="caller"/>, outside a Blazor circuit.</summary>
+    public FleetApi As(ConsoleUser caller) => new(clients, authentication) { _caller = caller };
+
     /// <summary>Calls that answer at once: the standard resilience (retries of reads, timeouts).</summary>
     public const string ClientName = "fleet";
 
@@ -20,6 +26,10 @@ public sealed class FleetApi(IHttpClientFactory clients, AuthenticationStateProv
 
     public async Task<ConsoleUser> UserAsync()
     {
+        if (_caller is not null)
+        {
+            return _caller;
+        }
         var state = await authentication.GetAuthenticationStateAsync();
         return ConsoleUser.From(state.User) ?? throw new FleetApiException(401, "unauthorized", "Signed out: sign in again.", []);
     }
