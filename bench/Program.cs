@@ -2,7 +2,7 @@ using AgentFleet.Bench.Harness;
 using AgentFleet.Bench.Scenarios;
 
 // dotnet run --project bench -c Release -- <scenario> [--quick]
-IScenario[] scenarios = [new ServiceDefaultsScenario(), new GrpcUnaryScenario(), new RedisScenario(), new SessionsScenario(), new ZaiProxyScenario(), new GatewayScenario(), new MemoryScenario()];
+IScenario[] scenarios = [new ServiceDefaultsScenario(), new GrpcUnaryScenario(), new RedisScenario(), new SessionsScenario(), new ZaiProxyScenario(), new GatewayScenario(), new MemoryScenario(), new ConsoleScenario()];
 
 var name = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
 var scenario = scenarios.FirstOrDefault(s => s.Name == name);

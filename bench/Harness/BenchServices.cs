@@ -9,9 +9,9 @@ public static class BenchServices
     public static string FreeUrl() => $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
 
     /// <summary>Starts <paramref name="name"/> on a free http port, in the Production environment (measured as deployed).</summary>
-    public static Task<ServiceProcess> StartAsync(string name, Dictionary<string, string> environment)
+    public static Task<ServiceProcess> StartAsync(string name, Dictionary<string, string> environment, string? url = null)
     {
-        environment["Kestrel__Endpoints__http__Url"] = FreeUrl();
+        environment["Kestrel__Endpoints__http__Url"] = url ?? FreeUrl();
         environment["DOTNET_ENVIRONMENT"] = "Production";
         return ServiceProcess.StartAsync(typeof(BenchServices).Assembly, name, environment, CancellationToken.None);
     }

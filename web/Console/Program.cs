@@ -5,6 +5,9 @@ using AgentFleet.ServiceDefaults.Data;
 using AgentFleet.ServiceDefaults.Http;
 
 var builder = WebApplication.CreateBuilder(args);
+// Blazor's script and the styles are static web assets: served from the build output in every environment (a
+// published console has them in wwwroot, and this finds nothing to add).
+builder.WebHost.UseStaticWebAssets();
 builder.AddServiceDefaults();
 builder.AddFleetRedis("redis");
 builder.AddConsoleAuth();
