@@ -34,6 +34,13 @@ public static class ConsoleAuth
             options.LoginPath = "/signin";
             options.ExpireTimeSpan = TimeSpan.FromHours(12);
             options.SlidingExpiration = true;
+            // Behind the gateway the request's host is the console's own address: a redirect to it would leave the
+            // gateway. A path stays on whatever host the browser used.
+            options.Events.OnRedirectToLogin = context =>
+            {
+                context.Response.Redirect(new Uri(context.RedirectUri, UriKind.RelativeOrAbsolute) is { IsAbsoluteUri: true } absolute ? absolute.PathAndQuery : context.RedirectUri);
+                return Task.CompletedTask;
+            };
         });
         builder.Services.AddAuthorization();
         builder.Services.AddCascadingAuthenticationState();
