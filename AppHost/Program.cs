@@ -2,8 +2,12 @@ using AgentFleet.AppHost;
 using AgentFleet.AppHost.Agents;
 using AgentFleet.AppHost.Configuration;
 using AgentFleet.AppHost.Infrastructure;
+using AgentFleet.AppHost.Kubernetes;
 using AgentFleet.AppHost.Supervision;
 
+// `--publisher kubernetes --output-path deploy/k8s`: the app model published as the Aspire manifest, then written
+// out as Kubernetes manifests.
+var kubernetes = KubernetesPublishing.Parse(ref args);
 var builder = DistributedApplication.CreateBuilder(args);
 var fleetHome = FleetHome.Resolve(builder);
 var secrets = new SecretStore(Path.Combine(fleetHome, "secrets.json"));
@@ -94,7 +98,14 @@ sessionRunner.WithEnvironment("SessionRunner__Mcp__FleetUrl", ReferenceExpressio
 var console = builder.AddProject<Projects.FleetConsole>("console")
     .WithServiceEndpoints(grpc: false)
     .WithReference(redis).WaitFor(redis)
-    .WithEnvironment("Console__DashboardUrl", builder.Configuration["ASPNETCORE_URLS"]?.Split(';')[0] ?? "")
+    .WithEnvironment(context =>
+    {
+        // The dashboard this AppHost serves; a deployment has its own.
+        if (context.ExecutionContext.IsRunMode && builder.Configuration["ASPNETCORE_URLS"] is { Length: > 0 } urls)
+        {
+            context.EnvironmentVariables["Console__DashboardUrl"] = urls.Split(';')[0];
+        }
+    })
     .WithOtelFromHost()
     .WithHttpHealthCheck("/health");
 
@@ -120,7 +131,7 @@ console.WithReference(gateway);
 if (builder.ExecutionContext.IsPublishMode)
 {
     await builder.Build().RunAsync();
-    return 0;
+    return kubernetes is null ? 0 : await kubernetes.WriteAsync(FleetHome.RepositoryRoot(builder));
 }
 
 // Supervision (run mode): one AppHost per .fleet, what a killed run left stopped, restarts with backoff, and the

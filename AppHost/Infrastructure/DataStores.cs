@@ -49,9 +49,10 @@ public static class DataStores
             : builder.AddLocalRedis(name, password, Path.Combine(fleetHome, name));
     }
 
-    // An existing server, named by ConnectionStrings__{name} when run here; a deployment always gets its own.
+    // An existing server, named by ConnectionStrings__{name}. Published, it is a secret parameter (its value is not
+    // written out) and the deployment gets no server of its own.
     private static bool IsGiven(IDistributedApplicationBuilder builder, string name) =>
-        builder.ExecutionContext.IsRunMode && builder.Configuration.GetConnectionString(name) is { Length: > 0 };
+        builder.Configuration.GetConnectionString(name) is { Length: > 0 };
 
     /// <summary>A health check the resource is watched by, registered under <c>{name}_check</c>.</summary>
     private static IResourceBuilder<T> WithProtocolHealthCheck<T>(this IResourceBuilder<T> resource, IHealthCheck check) where T : IResource
