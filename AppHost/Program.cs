@@ -84,10 +84,11 @@ var managementApi = builder.AddProject<Projects.ManagementApi>("management-api")
     .WithReference(zaiProxy)
     .WithReference(comfyBridge)
     .WithEnvironment("Identity__Secret", identitySecret)
-    // Agents call the fleet's MCP tools with their session keys; the TCP agent-control port authenticates API keys itself.
+    // Agents call the fleet's MCP tools with their session keys; the agent-control port (behind the gateway's)
+    // authenticates API keys itself.
     .WithEnvironment("SessionKeys__Secret", sessionKeySecret)
     .WithEnvironment("MANAGEMENT_API_KEY", adminKey)
-    .WithAgentControlEndpoint(agentControlPort)
+    .WithAgentControlEndpoint(null, "Mcp")
     .WithOtelFromHost()
     .WithHttpHealthCheck("/health");
 // Each claude session gets the fleet's MCP server (ManagementApi's /mcp) under its own session key.
@@ -118,6 +119,9 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithReference(zaiProxy).WaitFor(zaiProxy)
     .WithReference(comfyBridge).WaitFor(comfyBridge)
     .WithReference(console)
+    // The public agent-control port, relayed to ManagementApi's.
+    .WithAgentControlEndpoint(agentControlPort, "Gateway")
+    .WithEnvironment("services__management-api__agent-control__0", managementApi.GetEndpoint("agent-control"))
     .WithEnvironment("MANAGEMENT_API_KEY", adminKey)
     .WithEnvironment("Identity__Secret", identitySecret)
     // Cors__Origins__0, ... and RateLimiting__* from the environment, for deployments that set them.

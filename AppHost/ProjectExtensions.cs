@@ -51,17 +51,18 @@ internal static class ProjectExtensions
     }
 
     /// <summary>
-    /// ManagementApi's agent-control port: JSON-RPC 2.0 over TCP, served by the service itself (DCP's proxy would accept
-    /// connections for a service that is down). Bound to loopback when run here.
+    /// An agent-control port (JSON-RPC 2.0 over TCP), served by the process itself rather than through DCP's proxy
+    /// (which would accept connections for a service that is down): ManagementApi's, inside the fleet, on any port;
+    /// the gateway's, the public one, relaying to it. Loopback when run here, every interface in a deployment.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithAgentControlEndpoint(this IResourceBuilder<ProjectResource> builder, int? port)
+    public static IResourceBuilder<ProjectResource> WithAgentControlEndpoint(this IResourceBuilder<ProjectResource> builder, int? port, string section)
     {
         builder.WithEndpoint(name: "agent-control", port: port, targetPort: port, scheme: "tcp", isProxied: false);
         var endpoint = builder.GetEndpoint("agent-control");
         return builder.WithEnvironment(context =>
         {
-            context.EnvironmentVariables["Mcp__AgentControlPort"] = endpoint.Property(EndpointProperty.TargetPort);
-            context.EnvironmentVariables["Mcp__AgentControlAddress"] = context.ExecutionContext.IsRunMode ? "127.0.0.1" : "0.0.0.0";
+            context.EnvironmentVariables[$"{section}__AgentControlPort"] = endpoint.Property(EndpointProperty.TargetPort);
+            context.EnvironmentVariables[$"{section}__AgentControlAddress"] = context.ExecutionContext.IsRunMode ? "127.0.0.1" : "0.0.0.0";
         });
     }
 

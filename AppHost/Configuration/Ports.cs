@@ -20,7 +20,7 @@ public static class Ports
         return (http, grpc);
     }
 
-    /// <summary>ManagementApi's agent-control port (JSON-RPC over TCP), from <c>AGENT_CONTROL_PORT</c> (9500); 0 picks a free one.</summary>
+    /// <summary>The gateway's agent-control port (JSON-RPC over TCP), from <c>AGENT_CONTROL_PORT</c> (9500); 0 picks a free one.</summary>
     public static int? ForAgentControl(IDistributedApplicationBuilder builder)
     {
         var port = FromConfiguration(builder.Configuration, "AGENT_CONTROL_PORT", 9500);

@@ -17,6 +17,7 @@ public sealed partial class ManifestExpressions(JsonObject resources)
     {
         "http" => 8080,
         "grpc" => 8081,
+        "agent-control" => 9500,
         _ => throw new InvalidOperationException($"No port is known for the endpoint '{endpoint}'."),
     };
 

@@ -1,3 +1,4 @@
+using AgentFleet.Gateway.AgentControl;
 using AgentFleet.Gateway.Auth;
 using AgentFleet.Gateway.Configuration;
 using AgentFleet.Gateway.Forwarding;
@@ -32,6 +33,7 @@ internal static class Extensions
         }
 
         builder.AddFleetRedis("redis");
+        builder.AddAgentControlRelay();
         builder.Services.AddSingleton(routes);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GatewayMetrics>();

@@ -68,7 +68,8 @@ public sealed class KubernetesManifestsTests
             Assert.Equal($"agent-fleet/{service}:latest", container.Image);
         }
         Assert.Equal(["gateway"], objects.OfType<V1Service>().Where(s => s.Spec.Type == "LoadBalancer").Select(s => s.Metadata.Name));
-        Assert.Equal([9090, 9091], objects.OfType<V1Service>().Single(s => s.Metadata.Name == "gateway").Spec.Ports.Select(p => p.Port));
+        // Its HTTP port, the one for gRPC clients, and agent control.
+        Assert.Equal([9090, 9091, 9500], objects.OfType<V1Service>().Single(s => s.Metadata.Name == "gateway").Spec.Ports.Select(p => p.Port));
         Assert.Equal(["gateway", "management-api"], objects.OfType<V2HorizontalPodAutoscaler>().Select(h => h.Spec.ScaleTargetRef.Name).Order());
         Assert.Equal(["comfy-bridge", "console", "gateway", "management-api", "zai-proxy"], objects.OfType<V1PodDisruptionBudget>().Select(b => b.Metadata.Name).Order());
         var runner = objects.OfType<V1StatefulSet>().Single(s => s.Metadata.Name == "session-runner");

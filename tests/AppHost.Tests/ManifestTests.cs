@@ -47,10 +47,13 @@ public sealed class ManifestTests
         // The gateway keeps its public ports.
         Assert.Equal(9090, resources["gateway"]!["bindings"]!["http"]!["targetPort"]!.GetValue<int>());
         Assert.Equal(9091, resources["gateway"]!["bindings"]!["grpc"]!["targetPort"]!.GetValue<int>());
-        // ManagementApi's agent-control port: JSON-RPC over TCP, on every interface in a deployment.
+        // The agent-control port (JSON-RPC over TCP): public at the gateway, which relays it to ManagementApi's, on
+        // every interface in a deployment.
         Assert.Equal("tcp", resources["management-api"]!["bindings"]!["agent-control"]!["scheme"]!.GetValue<string>());
-        Assert.Equal(9500, resources["management-api"]!["bindings"]!["agent-control"]!["targetPort"]!.GetValue<int>());
+        Assert.Equal(9500, resources["gateway"]!["bindings"]!["agent-control"]!["targetPort"]!.GetValue<int>());
         Assert.Equal("0.0.0.0", Env("management-api", "Mcp__AgentControlAddress"));
+        Assert.Equal("0.0.0.0", Env("gateway", "Gateway__AgentControlAddress"));
+        Assert.Equal("{management-api.bindings.agent-control.url}", Env("gateway", "services__management-api__agent-control__0"));
         Assert.Equal("{management-api.bindings.http.url}/mcp", Env("session-runner", "SessionRunner__Mcp__FleetUrl"));
 
         // References: the database, Redis and the services each one calls.

@@ -86,8 +86,12 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["ComfyUI__OutputDirectory"] = Path.Combine(Path.GetTempPath(), $"fleet-gateway-comfy-{Guid.NewGuid():N}"),
         });
         var apiGrpc = Url();
+        var agentControl = PortAllocator.GetFreePort();
         Api = await Start("ManagementApi", new(shared)
         {
+            ["Mcp__AgentControlPort"] = agentControl.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // The agent-control port checks the admin key itself, as under the AppHost.
+            ["MANAGEMENT_API_KEY"] = AdminKey,
             ["Kestrel__Endpoints__http__Url"] = Url(),
             ["Kestrel__Endpoints__grpc__Url"] = apiGrpc,
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
@@ -98,6 +102,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         });
         ServiceAddresses["services__management-api__http__0"] = Api.HttpUrl;
         ServiceAddresses["services__management-api__grpc__0"] = apiGrpc;
+        ServiceAddresses["services__management-api__agent-control__0"] = $"tcp://127.0.0.1:{agentControl}";
         ServiceAddresses["services__zai-proxy__http__0"] = Proxy.HttpUrl;
         ServiceAddresses["services__comfy-bridge__http__0"] = comfy.HttpUrl;
         // For the gateway's gRPC routes, when a test gives it its HTTP/2 port.
