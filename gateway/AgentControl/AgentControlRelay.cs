@@ -28,8 +28,8 @@ public sealed partial class AgentControlRelay : ConnectionHandler, IDisposable
         _connections = PartitionedRateLimiter.Create<IPAddress, IPAddress>(client => RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = perMinute,
-            TokensPerPeriod = Math.Max(1, perMinute / 12),
-            ReplenishmentPeriod = TimeSpan.FromSeconds(5),
+            TokensPerPeriod = perMinute,
+            ReplenishmentPeriod = TimeSpan.FromMinutes(1),
             QueueLimit = 0,
             AutoReplenishment = true,
         }));
