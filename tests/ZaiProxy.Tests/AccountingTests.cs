@@ -129,6 +129,10 @@ public sealed class AccountingTests(ProxyFixture fixture)
 
         Assert.Equal("Healthy", health["status"]!.GetValue<string>());
         Assert.Equal(4, health["workers"]!["size"]!.GetValue<int>());
+        // The pool and its queue are this replica's own, and /health says so.
+        Assert.Equal("replica", health["workers"]!["scope"]!.GetValue<string>());
+        Assert.Equal(Environment.MachineName, health["workers"]!["replica"]!.GetValue<string>());
+        Assert.Equal("replica", health["queue"]!["scope"]!.GetValue<string>());
         Assert.Equal(50, health["queue"]!["max"]!.GetValue<int>());
         Assert.Equal(0, health["queue"]!["length"]!.GetValue<int>());
         Assert.True(health["uptime"]!.GetValue<double>() > 0);
