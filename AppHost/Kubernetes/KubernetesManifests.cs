@@ -88,25 +88,15 @@ public static class KubernetesManifests
             Spec = new V1PodSpec
             {
                 Containers = [container],
-                SecurityContext = new V1PodSecurityContext { RunAsNonRoot = true, RunAsUser = AppUser, RunAsGroup = AppUser, FsGroup = AppUser, SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" } },
+                SecurityContext = RestrictedPod(AppUser),
                 Volumes = [new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource() }],
                 AutomountServiceAccountToken = false,
             },
         };
         List<object> objects =
         [
-            new V1Service
-            {
-                ApiVersion = "v1", Kind = "Service",
-                Metadata = Meta(name),
-                Spec = new V1ServiceSpec
-                {
-                    // The one public door.
-                    Type = name == "gateway" ? "LoadBalancer" : "ClusterIP",
-                    Selector = labels,
-                    Ports = [.. ports.Select(p => new V1ServicePort { Port = p.Port, Name = p.Name, TargetPort = p.Port })],
-                },
-            },
+            // The gateway's is the one public door.
+            Service(name, ports, name == "gateway" ? "LoadBalancer" : "ClusterIP"),
         ];
         if (shape.Stateful)
         {
@@ -176,18 +166,14 @@ public static class KubernetesManifests
             Spec = new V1PodSpec
             {
                 Containers = [container],
-                SecurityContext = new V1PodSecurityContext { RunAsNonRoot = true, RunAsUser = 999, RunAsGroup = 999, FsGroup = 999, SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" } },
+                SecurityContext = RestrictedPod(999),
                 Volumes = [new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource() }, new V1Volume { Name = "run", EmptyDir = new V1EmptyDirVolumeSource() }],
                 AutomountServiceAccountToken = false,
             },
         };
         return
         [
-            new V1Service
-            {
-                ApiVersion = "v1", Kind = "Service", Metadata = Meta(name),
-                Spec = new V1ServiceSpec { Type = "ClusterIP", Selector = labels, Ports = [.. ports.Select(p => new V1ServicePort { Port = p.Port, Name = p.Name, TargetPort = p.Port })] },
-            },
+            Service(name, ports, "ClusterIP"),
             new V1StatefulSet
             {
                 ApiVersion = "apps/v1", Kind = "StatefulSet", Metadata = Meta(name),
@@ -239,6 +225,18 @@ public static class KubernetesManifests
 
     private static V1Probe Probe(string path, List<(string Name, int Port)> ports) =>
         new() { HttpGet = new V1HTTPGetAction { Port = ports.First(p => p.Name == "http").Port, Path = path }, PeriodSeconds = 10, FailureThreshold = 3 };
+
+    private static V1Service Service(string name, List<(string Name, int Port)> ports, string type) => new()
+    {
+        ApiVersion = "v1", Kind = "Service",
+        Metadata = Meta(name),
+        Spec = new V1ServiceSpec { Type = type, Selector = Labels(name), Ports = [.. ports.Select(p => new V1ServicePort { Port = p.Port, Name = p.Name, TargetPort = p.Port })] },
+    };
+
+    private static V1PodSecurityContext RestrictedPod(long user) => new()
+    {
+        RunAsNonRoot = true, RunAsUser = user, RunAsGroup = user, FsGroup = user, SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+    };
 
     private static V1SecurityContext Restricted() => new()
     {

@@ -1,8 +1,8 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using System.Threading.RateLimiting;
+using AgentFleet.ServiceDefaults.AgentControl;
 using Microsoft.AspNetCore.Connections;
 
 namespace AgentFleet.Gateway.AgentControl;
@@ -78,8 +78,7 @@ public sealed partial class AgentControlRelay : ConnectionHandler, IDisposable
 
     private static async Task RefuseAsync(ConnectionContext connection, string reason)
     {
-        var notice = $"{{\"jsonrpc\":\"2.0\",\"method\":\"notifications/fleet/closing\",\"params\":{{\"reason\":{System.Text.Json.JsonSerializer.Serialize(reason)}}}}}\n";
-        await connection.Transport.Output.WriteAsync(Encoding.UTF8.GetBytes(notice));
+        await connection.Transport.Output.WriteAsync(ClosingNotice.Line(reason));
         await connection.Transport.Output.CompleteAsync();
     }
 

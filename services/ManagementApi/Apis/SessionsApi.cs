@@ -21,6 +21,12 @@ public static class SessionsApi
     public static readonly string[] ApprovalPolicies = ["none", "low", "medium", "high"];
     public static readonly string[] Statuses = ["queued", "running", "waiting_approval", "paused", "completed", "failed", "stopped", "interrupted"];
 
+    /// <summary>A session in one of these has an agent (or will): it counts against its owner and may act.</summary>
+    public static readonly string[] ActiveStatuses = Statuses[..4];
+
+    /// <summary>A session in one of these has ended its run.</summary>
+    public static readonly string[] EndedStatuses = Statuses[4..];
+
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/sessions").WithTags("Sessions").ProducesProblems(ProblemResponses.Common);

@@ -73,7 +73,7 @@ public static class FleetMcp
         app.UseWhen(IsMcpCall, branch => branch.Use(async (context, next) =>
         {
             var caller = signer.Verify(context.Request);
-            if (caller is null && ReadBearer(context.Request) is { } key && key.StartsWith("fsk_", StringComparison.Ordinal))
+            if (caller is null && BearerToken.Read(context.Request) is { } key)
             {
                 caller = await context.RequestServices.GetRequiredService<McpCallers>().FromSessionKeyAsync(key, context.RequestAborted);
             }
@@ -88,11 +88,5 @@ public static class FleetMcp
             await next(context);
         }));
         app.MapMcp(Path);
-    }
-
-    private static string? ReadBearer(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
     }
 }

@@ -1,3 +1,4 @@
+using AgentFleet.ManagementApi.Apis;
 using System.Security.Cryptography;
 using AgentFleet.ManagementApi.Services;
 using AgentFleet.ServiceDefaults.Security;
@@ -13,8 +14,6 @@ namespace AgentFleet.ManagementApi.Mcp;
 /// </summary>
 public sealed class McpCallers(ApiKeyStore keys, SessionKeys sessionKeys, SessionRunnerGrpc.SessionRunnerClient runner, IConfiguration configuration)
 {
-    private static readonly string[] LiveStatuses = ["queued", "running", "waiting_approval", "paused"];
-
     private readonly byte[]? _adminHash = configuration["MANAGEMENT_API_KEY"] is { Length: > 0 } admin ? ApiKeyStore.Hash(admin) : null;
 
     public static readonly CallerIdentity Admin = new("admin", "admin", CallerRole.Admin);
@@ -56,7 +55,7 @@ public sealed class McpCallers(ApiKeyStore keys, SessionKeys sessionKeys, Sessio
         {
             throw RunnerErrors.ToProblem(e);
         }
-        if (!LiveStatuses.Contains(record.Status))
+        if (!SessionsApi.ActiveStatuses.Contains(record.Status))
         {
             return null;
         }

@@ -94,7 +94,7 @@ public sealed class SessionTools(McpSessionServices services, SessionStreamer st
         var session = For(request);
         var view = (await SessionsApi.GetSession(sessionId, session, cancellationToken)).Value!;
         var timedOut = false;
-        if (!IsFinished(view.Status))
+        if (!SessionsApi.EndedStatuses.Contains(view.Status))
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(TimeSpan.FromSeconds(seconds));
@@ -108,7 +108,7 @@ public sealed class SessionTools(McpSessionServices services, SessionStreamer st
             }
             view = (await SessionsApi.GetSession(sessionId, session, cancellationToken)).Value!;
         }
-        var answer = new WaitResult(view, timedOut && !IsFinished(view.Status));
+        var answer = new WaitResult(view, timedOut && !SessionsApi.EndedStatuses.Contains(view.Status));
         return ToolResults.Of(answer, answer.TimedOut ? $"Still {view.Status} after {seconds} s. {ToolResults.Line(view)}" : $"Ended: {ToolResults.Line(view)}");
     }
 
@@ -129,8 +129,6 @@ public sealed class SessionTools(McpSessionServices services, SessionStreamer st
     public async Task<CallToolResult> ResumeSession(RequestContext<CallToolRequestParams> request, [Description("The session's id")] string sessionId,
         [Description("A follow-up prompt for an ended claude session")] string? task = null, CancellationToken cancellationToken = default) =>
         Control((await SessionsApi.ResumeSession(sessionId, For(request), new ResumeRequest(task), cancellationToken)).Value!);
-
-    public static bool IsFinished(string status) => status is "completed" or "failed" or "stopped" or "interrupted";
 
     private SessionServices For(RequestContext<CallToolRequestParams> request) => services.For(McpCaller.From(request.User));
 

@@ -38,8 +38,7 @@ public static class AgentMcp
         {
             var keys = context.RequestServices.GetRequiredService<SessionKeys>();
             var supervisor = context.RequestServices.GetRequiredService<SessionSupervisor>();
-            var header = context.Request.Headers.Authorization.ToString();
-            var key = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? keys.Verify(header[7..].Trim()) : null;
+            var key = BearerToken.Read(context.Request) is { } token ? keys.Verify(token) : null;
             if (key is null)
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;

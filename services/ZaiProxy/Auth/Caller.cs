@@ -21,13 +21,8 @@ public sealed class CallerAuthentication(SessionKeys sessionKeys, IdentitySigner
         {
             return new Caller(identity.KeyId, null, Payer: new PayingKey(identity.KeyId));
         }
-        var key = request.Headers["x-api-key"].ToString();
-        if (key.Length == 0 && request.Headers.Authorization.ToString() is { } authorization
-            && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            key = authorization[7..].Trim();
-        }
-        if (key.Length > 0 && sessionKeys.Verify(key) is { } session)
+        var key = request.Headers["x-api-key"].ToString() is { Length: > 0 } apiKey ? apiKey : BearerToken.Read(request);
+        if (key is not null && sessionKeys.Verify(key) is { } session)
         {
             // The key's public half names it in usage rows; the signature never leaves this method.
             return new Caller($"session:{session.SessionId}", Guid.Parse(session.SessionId), session.BudgetUsd, session.Trace, session.Payer, session.BudgetGroup);

@@ -5,6 +5,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using AgentFleet.ServiceDefaults.AgentControl;
 using AgentFleet.ServiceDefaults.Problems;
 using AgentFleet.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Connections;
@@ -302,8 +303,7 @@ public sealed partial class AgentControlConnection : IAsyncDisposable
             }
             if (_closeReason is { } reason)
             {
-                output.Write(JsonRpcLines.Closing(reason));
-                output.Write("\n"u8);
+                output.Write(ClosingNotice.Line(reason));
                 await output.FlushAsync(_writeAbort.Token);
             }
             await output.CompleteAsync();

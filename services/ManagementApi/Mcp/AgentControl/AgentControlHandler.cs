@@ -1,3 +1,4 @@
+using AgentFleet.ServiceDefaults.AgentControl;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Server;
@@ -16,9 +17,8 @@ public sealed class AgentControlHandler(McpCallers callers, IOptions<McpServerOp
         {
             if (Interlocked.Increment(ref _open) > options.Value.MaxConnections)
             {
-                await connection.Transport.Output.WriteAsync(JsonRpcLines.Closing(
+                await connection.Transport.Output.WriteAsync(ClosingNotice.Line(
                     $"The server has {options.Value.MaxConnections} connections open, its limit; retry later."));
-                await connection.Transport.Output.WriteAsync("\n"u8.ToArray());
                 return;
             }
             await using var client = new AgentControlConnection(connection, callers, mcpOptions.Value, options.Value, services, loggers);

@@ -23,13 +23,5 @@ public static class JsonRpcLines
 
     public static byte[] Result(JsonNode? id, JsonObject result) => Line(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id?.DeepClone(), ["result"] = result });
 
-    /// <summary>Why the server is closing the connection: its last line.</summary>
-    public static byte[] Closing(string reason) => Line(new JsonObject
-    {
-        ["jsonrpc"] = "2.0",
-        ["method"] = "notifications/fleet/closing",
-        ["params"] = new JsonObject { ["reason"] = reason },
-    });
-
     private static byte[] Line(JsonObject message) => JsonSerializer.SerializeToUtf8Bytes(message);
 }
