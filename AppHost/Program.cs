@@ -48,6 +48,8 @@ var zaiProxy = builder.AddProject<Projects.ZaiProxy>("zai-proxy")
     .WithEnvironmentFromHost("Upstream__")
     .WithEnvironmentFromHost("CLAUDE_")
     .WithReference(fleetDb).WaitFor(fleetDb)
+    // Budgets' spend, shared by every replica.
+    .WithReference(redis).WaitFor(redis)
     .WithOtelFromHost()
     .WithHttpHealthCheck("/health");
 
@@ -67,6 +69,8 @@ var sessionRunner = builder.AddProject<Projects.SessionRunner>("session-runner")
 var comfyBridge = builder.AddProject<Projects.ComfyBridge>("comfy-bridge")
     .WithServiceEndpoints(grpc: true)
     .WithReference(fleetDb).WaitFor(fleetDb)
+    // Job events reach the streams of every replica.
+    .WithReference(redis).WaitFor(redis)
     .WithEnvironment("Identity__Secret", identitySecret)
     .WithEnvironment("ComfyUI__WebhookSecret", webhookSecret)
     // Where the outputs copied from ComfyUI are kept.

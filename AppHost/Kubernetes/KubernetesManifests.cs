@@ -65,6 +65,14 @@ public static class KubernetesManifests
         {
             // Sessions' directories live on the runner's own volume; its temporary files stay in memory.
             environment.Add(new V1EnvVar { Name = "SessionRunner__Root", Value = "/data/runner" });
+            // Each replica is its pod: a stable name (its runner id, which owns the sessions on its volume) and a stable
+            // address through the headless Service, where ManagementApi sends those sessions' commands.
+            environment.Insert(0, new V1EnvVar { Name = "POD_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "metadata.name" } } });
+            environment.Add(new V1EnvVar { Name = "SessionRunner__RunnerId", Value = "$(POD_NAME)" });
+            if (ports.FirstOrDefault(p => p.Name == "grpc") is { Name: not null } grpc)
+            {
+                environment.Add(new V1EnvVar { Name = "SessionRunner__AdvertisedAddress", Value = $"http://$(POD_NAME).{PodsService(name)}:{grpc.Port}" });
+            }
         }
         var container = new V1Container
         {
@@ -100,16 +108,21 @@ public static class KubernetesManifests
         ];
         if (shape.Stateful)
         {
+            var headless = Service(PodsService(name), ports, "ClusterIP");
+            headless.Spec.Selector = Labels(name);
+            headless.Spec.ClusterIP = "None";
+            objects.Add(headless);
             objects.Add(new V1StatefulSet
             {
                 ApiVersion = "apps/v1", Kind = "StatefulSet",
                 Metadata = Meta(name),
                 Spec = new V1StatefulSetSpec
                 {
-                    Replicas = shape.Replicas, ServiceName = name, Selector = new V1LabelSelector { MatchLabels = labels }, Template = pod,
+                    Replicas = shape.Replicas, ServiceName = PodsService(name), Selector = new V1LabelSelector { MatchLabels = labels }, Template = pod,
                     VolumeClaimTemplates = [Claim("data", "20Gi")],
                 },
             });
+            objects.Add(Disruption(name, labels));
             return objects;
         }
         objects.Add(new V1Deployment
@@ -118,12 +131,7 @@ public static class KubernetesManifests
             Metadata = Meta(name),
             Spec = new V1DeploymentSpec { Replicas = shape.Replicas, Selector = new V1LabelSelector { MatchLabels = labels }, Template = pod },
         });
-        objects.Add(new V1PodDisruptionBudget
-        {
-            ApiVersion = "policy/v1", Kind = "PodDisruptionBudget",
-            Metadata = Meta(name),
-            Spec = new V1PodDisruptionBudgetSpec { MaxUnavailable = 1, Selector = new V1LabelSelector { MatchLabels = labels } },
-        });
+        objects.Add(Disruption(name, labels));
         if (shape.Autoscaled)
         {
             objects.Add(new V2HorizontalPodAutoscaler
@@ -225,6 +233,16 @@ public static class KubernetesManifests
 
     private static V1Probe Probe(string path, List<(string Name, int Port)> ports) =>
         new() { HttpGet = new V1HTTPGetAction { Port = ports.First(p => p.Name == "http").Port, Path = path }, PeriodSeconds = 10, FailureThreshold = 3 };
+
+    /// <summary>The headless Service that gives each pod of a StatefulSet its own DNS name.</summary>
+    private static string PodsService(string name) => $"{name}-pods";
+
+    private static V1PodDisruptionBudget Disruption(string name, IDictionary<string, string> labels) => new()
+    {
+        ApiVersion = "policy/v1", Kind = "PodDisruptionBudget",
+        Metadata = Meta(name),
+        Spec = new V1PodDisruptionBudgetSpec { MaxUnavailable = 1, Selector = new V1LabelSelector { MatchLabels = labels } },
+    };
 
     private static V1Service Service(string name, List<(string Name, int Port)> ports, string type) => new()
     {

@@ -4,17 +4,18 @@ namespace AgentFleet.AppHost.Kubernetes;
 public sealed record WorkloadShape(int Replicas, string CpuRequest, string MemoryRequest, string CpuLimit, string MemoryLimit, bool Autoscaled = false, bool Stateful = false)
 {
     /// <summary>
-    /// Replicas as each service is safe with today: the gateway (rate limits in Redis), ManagementApi and the console
-    /// (its cookie keys in Redis) are stateless. ZaiProxy keeps session spend per replica and ComfyBridge follows the
-    /// jobs it queued, so one each until they share that state; SessionRunner owns its sessions and their directories
-    /// (a StatefulSet with a volume).
+    /// Replicas as each service is safe with: the gateway (rate limits in Redis), ManagementApi and the console (its
+    /// cookie keys in Redis) are stateless, and ZaiProxy's replicas share budgets' spend in Redis. SessionRunner's
+    /// replicas each own their sessions and directories (a StatefulSet with a volume each). ComfyBridge runs one until
+    /// its replicas share the jobs they follow.
     /// </summary>
     public static WorkloadShape For(string name) => name switch
     {
         "gateway" => new(2, "250m", "128Mi", "2", "512Mi", Autoscaled: true),
         "management-api" => new(2, "250m", "128Mi", "2", "512Mi", Autoscaled: true),
         "console" => new(2, "100m", "128Mi", "1", "512Mi"),
-        "session-runner" => new(1, "500m", "256Mi", "4", "4Gi", Stateful: true),
+        "zai-proxy" => new(2, "250m", "128Mi", "2", "512Mi"),
+        "session-runner" => new(2, "500m", "256Mi", "4", "4Gi", Stateful: true),
         _ => new(1, "250m", "128Mi", "2", "512Mi"),
     };
 }

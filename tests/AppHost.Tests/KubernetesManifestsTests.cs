@@ -71,10 +71,18 @@ public sealed class KubernetesManifestsTests
         // Its HTTP port, the one for gRPC clients, and agent control.
         Assert.Equal([9090, 9091, 9500], objects.OfType<V1Service>().Single(s => s.Metadata.Name == "gateway").Spec.Ports.Select(p => p.Port));
         Assert.Equal(["gateway", "management-api"], objects.OfType<V2HorizontalPodAutoscaler>().Select(h => h.Spec.ScaleTargetRef.Name).Order());
-        Assert.Equal(["comfy-bridge", "console", "gateway", "management-api", "zai-proxy"], objects.OfType<V1PodDisruptionBudget>().Select(b => b.Metadata.Name).Order());
+        Assert.Equal(["comfy-bridge", "console", "gateway", "management-api", "session-runner", "zai-proxy"], objects.OfType<V1PodDisruptionBudget>().Select(b => b.Metadata.Name).Order());
         var runner = objects.OfType<V1StatefulSet>().Single(s => s.Metadata.Name == "session-runner");
         Assert.Equal("data", runner.Spec.VolumeClaimTemplates.Single().Metadata.Name);
-        Assert.Contains(runner.Spec.Template.Spec.Containers.Single().Env, e => e.Name == "SessionRunner__Root" && e.Value == "/data/runner");
+        var runnerEnv = runner.Spec.Template.Spec.Containers.Single().Env;
+        Assert.Contains(runnerEnv, e => e.Name == "SessionRunner__Root" && e.Value == "/data/runner");
+        // Several runners, each its pod: named by it, and reached at its own address through the headless Service.
+        Assert.Equal(2, runner.Spec.Replicas);
+        var headless = objects.OfType<V1Service>().Single(s => s.Metadata.Name == runner.Spec.ServiceName);
+        Assert.Equal("None", headless.Spec.ClusterIP);
+        Assert.Equal("metadata.name", runnerEnv[0].ValueFrom.FieldRef.FieldPath);
+        Assert.Contains(runnerEnv, e => e.Name == "SessionRunner__RunnerId" && e.Value == $"$({runnerEnv[0].Name})");
+        Assert.Contains(runnerEnv, e => e.Name == "SessionRunner__AdvertisedAddress" && e.Value.StartsWith($"http://$({runnerEnv[0].Name}).{headless.Metadata.Name}:", StringComparison.Ordinal));
         var secret = objects.OfType<V1Secret>().Single();
         Assert.Contains("identity-secret", secret.StringData.Keys);
         Assert.All(secret.StringData.Values, v => Assert.Equal("REPLACE_ME", v));

@@ -32,7 +32,7 @@ public static class ApprovalsApi
         return app;
     }
 
-    public static async Task<Ok<ApprovalPage>> ListApprovals(CallerIdentity caller, SessionRunnerGrpc.SessionRunnerClient runner,
+    public static async Task<Ok<ApprovalPage>> ListApprovals(CallerIdentity caller, RunnerDirectory runners,
         string? status, string? sessionId, int? limit, CancellationToken cancellationToken)
     {
         if (status is not null && !Statuses.Contains(status))
@@ -48,29 +48,29 @@ public static class ApprovalsApi
         {
             throw Invalid("limit must be 1 to 1000.");
         }
-        var list = await RunnerErrors.CallAsync(() => runner.ListApprovalsAsync(new ListApprovalsRequest
+        var list = await RunnerErrors.CallAsync(() => runners.ReadAsync(runner => runner.ListApprovalsAsync(new ListApprovalsRequest
         {
             Owner = OwnerFilter(caller) ?? "",
             Status = status ?? "",
             SessionId = sessionId ?? "",
             Limit = size,
-        }, Deadline(cancellationToken)).ResponseAsync);
+        }, Deadline(cancellationToken)).ResponseAsync));
         return TypedResults.Ok(new ApprovalPage([.. list.Approvals.Select(ApprovalView.From)]));
     }
 
-    public static async Task<Ok<ApprovalView>> GetApproval(string id, CallerIdentity caller, SessionRunnerGrpc.SessionRunnerClient runner, CancellationToken cancellationToken)
+    public static async Task<Ok<ApprovalView>> GetApproval(string id, CallerIdentity caller, RunnerDirectory runners, CancellationToken cancellationToken)
     {
         var approvalId = ParseId(id);
-        var list = await RunnerErrors.CallAsync(() => runner.ListApprovalsAsync(new ListApprovalsRequest
+        var list = await RunnerErrors.CallAsync(() => runners.ReadAsync(runner => runner.ListApprovalsAsync(new ListApprovalsRequest
         {
             Owner = OwnerFilter(caller) ?? "",
             ApprovalId = approvalId.ToString(),
             Limit = 1,
-        }, Deadline(cancellationToken)).ResponseAsync);
+        }, Deadline(cancellationToken)).ResponseAsync));
         return list.Approvals.Count == 1 ? TypedResults.Ok(ApprovalView.From(list.Approvals[0])) : throw NotFound(approvalId);
     }
 
-    public static Task<Ok<ApprovalView>> Approve(string id, CallerIdentity caller, SessionRunnerGrpc.SessionRunnerClient runner,
+    public static Task<Ok<ApprovalView>> Approve(string id, CallerIdentity caller, RunnerDirectory runners,
         [FromBody] ApproveRequest? body, CancellationToken cancellationToken)
     {
         string updated = "";
@@ -78,10 +78,10 @@ public static class ApprovalsApi
         {
             updated = input.ValueKind == JsonValueKind.Object ? input.GetRawText() : throw Invalid("updatedInput must be a JSON object: the tool's input to run instead.");
         }
-        return DecideAsync(id, caller, runner, new DecideApprovalRequest { Approve = true, UpdatedInputJson = updated }, cancellationToken);
+        return DecideAsync(id, caller, runners, new DecideApprovalRequest { Approve = true, UpdatedInputJson = updated }, cancellationToken);
     }
 
-    public static Task<Ok<ApprovalView>> Reject(string id, CallerIdentity caller, SessionRunnerGrpc.SessionRunnerClient runner,
+    public static Task<Ok<ApprovalView>> Reject(string id, CallerIdentity caller, RunnerDirectory runners,
         [FromBody] RejectRequest? body, CancellationToken cancellationToken)
     {
         var message = body?.Message?.Trim() ?? "";
@@ -89,10 +89,10 @@ public static class ApprovalsApi
         {
             throw Invalid($"message must be at most {MaxMessageLength} characters, without NUL.");
         }
-        return DecideAsync(id, caller, runner, new DecideApprovalRequest { Approve = false, Message = message }, cancellationToken);
+        return DecideAsync(id, caller, runners, new DecideApprovalRequest { Approve = false, Message = message }, cancellationToken);
     }
 
-    private static async Task<Ok<ApprovalView>> DecideAsync(string id, CallerIdentity caller, SessionRunnerGrpc.SessionRunnerClient runner,
+    private static async Task<Ok<ApprovalView>> DecideAsync(string id, CallerIdentity caller, RunnerDirectory runners,
         DecideApprovalRequest request, CancellationToken cancellationToken)
     {
         caller.Require(CallerRole.Operator);
@@ -100,6 +100,11 @@ public static class ApprovalsApi
         request.ApprovalId = approvalId.ToString();
         request.Owner = OwnerFilter(caller) ?? "";
         request.DecidedBy = caller.KeyId;
+        // The agent waits on the runner that holds its session: the decision is sent there.
+        var approval = (await GetApproval(id, caller, runners, cancellationToken)).Value!;
+        var session = await RunnerErrors.CallAsync(() => runners.ReadAsync(runner => runner.FindSessionAsync(new SessionRef { SessionId = approval.SessionId.ToString() },
+            Deadline(cancellationToken)).ResponseAsync));
+        var runner = await runners.ForRunnerAsync(session.RunnerId, cancellationToken);
         try
         {
             var decided = await runner.DecideApprovalAsync(request, Deadline(cancellationToken));

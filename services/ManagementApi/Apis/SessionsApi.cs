@@ -77,7 +77,9 @@ public static class SessionsApi
             McpServersJson = request.McpServers?.GetRawText() ?? "",
         };
         start.Command.AddRange(request.Command ?? []);
-        var info = await RunnerStart.StartAsync(start, services);
+        // A child runs beside its parent: the parent's history records it, and the tree's budget is counted there.
+        var parentRunner = services.Caller.Agent is { } agent ? (await services.Sessions.FindAsync(agent.SessionId, null, cancellationToken))?.RunnerId : null;
+        var info = await RunnerStart.StartAsync(start, services, parentRunner);
         if (template is not null)
         {
             await services.Templates.CountUseAsync(template.Id, CancellationToken.None);
@@ -106,11 +108,12 @@ public static class SessionsApi
         var view = await FindAsync(id, services, cancellationToken);
         try
         {
-            var info = await services.Runner.GetSessionAsync(new SessionRef { SessionId = view.SessionId.ToString() },
+            var runner = await services.Runners.ForRunnerAsync(view.RunnerId, cancellationToken);
+            var info = await runner.GetSessionAsync(new SessionRef { SessionId = view.SessionId.ToString() },
                 new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken));
             return TypedResults.Ok(view with { LogTail = [.. info.LogTail], Sandbox = info.Sandbox is { } sandbox ? SandboxView.From(sandbox) : null });
         }
-        catch (RpcException)
+        catch (Exception e) when (e is RpcException or ProblemException { Status: StatusCodes.Status503ServiceUnavailable })
         {
             // The log and the sandbox live with the runner; without them the rest of the answer still stands.
             return TypedResults.Ok(view);
@@ -152,7 +155,8 @@ public static class SessionsApi
     public static async Task GetLog(string id, HttpContext context, [AsParameters] SessionServices services, bool? follow, long? offset, CancellationToken cancellationToken)
     {
         var view = await FindAsync(id, services, cancellationToken);
-        using var call = services.Runner.ReadLog(new ReadLogRequest { SessionId = view.SessionId.ToString(), Follow = follow ?? false, Offset = offset ?? 0 },
+        var runner = await services.Runners.ForRunnerAsync(view.RunnerId, cancellationToken);
+        using var call = runner.ReadLog(new ReadLogRequest { SessionId = view.SessionId.ToString(), Follow = follow ?? false, Offset = offset ?? 0 },
             new CallOptions(cancellationToken: cancellationToken));
         var started = false;
         try
@@ -192,7 +196,8 @@ public static class SessionsApi
     {
         services.Caller.Require(CallerRole.Operator);
         var view = await FindAsync(id, services, cancellationToken);
-        var info = await RunnerErrors.CallAsync(() => call(services.Runner, view.SessionId.ToString(),
+        var runner = await services.Runners.ForRunnerAsync(view.RunnerId, cancellationToken);
+        var info = await RunnerErrors.CallAsync(() => call(runner, view.SessionId.ToString(),
             new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken)));
         return TypedResults.Ok(view with { Status = info.Status });
     }

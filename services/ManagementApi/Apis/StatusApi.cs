@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AgentFleet.ManagementApi.Apis;
 
-public sealed record WorkersInfo(int Active, int Total, int Queued, string? RunnerId, string? Error);
+/// <summary>Agent slots across the runners; <c>Runners</c> lists each live runner when they announce themselves.</summary>
+public sealed record WorkersInfo(int Active, int Total, int Queued, string? RunnerId, string? Error, IReadOnlyList<RunnerView>? Runners = null);
+public sealed record RunnerView(string RunnerId, int Active, int Total, int Queued, bool SandboxAvailable, DateTimeOffset? HeartbeatAt);
 /// <summary>How the runner confines agents: <c>bubblewrap</c>, <c>none</c>, or <c>unknown</c> while it cannot be asked.</summary>
 public sealed record SandboxStatus(string Mode, bool Available, string Detail);
 public sealed record ServiceHealth(string Name, string Status, double? LatencyMs, string? Error);
@@ -30,9 +32,9 @@ public static class StatusApi
     }
 
     public static async Task<Ok<SystemStatus>> GetStatus(
-        SessionRunnerGrpc.SessionRunnerClient runner, ComfyStatusReader comfy, IHttpClientFactory httpClients, IConfiguration configuration, CancellationToken cancellationToken)
+        RunnerDirectory runners, ComfyStatusReader comfy, IHttpClientFactory httpClients, IConfiguration configuration, CancellationToken cancellationToken)
     {
-        var runnerStatus = RunnerAsync(runner, cancellationToken);
+        var runnerStatus = RunnerAsync(runners, cancellationToken);
         var cpu = HostMetrics.CpuAsync(cancellationToken);
         var gpus = HostMetrics.GpusAsync(cancellationToken);
         var comfyui = comfy.ReadAsync(cancellationToken);
@@ -44,17 +46,41 @@ public static class StatusApi
             await cpu, HostMetrics.Memory(), HostMetrics.Disk(AppContext.BaseDirectory), await gpus, await services, await comfyui, sandbox));
     }
 
-    private static async Task<(WorkersInfo, SandboxStatus)> RunnerAsync(SessionRunnerGrpc.SessionRunnerClient runner, CancellationToken cancellationToken)
+    private static async Task<(WorkersInfo, SandboxStatus)> RunnerAsync(RunnerDirectory runners, CancellationToken cancellationToken)
     {
         try
         {
-            var status = await runner.GetRunnerStatusAsync(new RunnerStatusRequest(), new CallOptions(deadline: DateTime.UtcNow.AddSeconds(3), cancellationToken: cancellationToken));
-            return (new WorkersInfo(status.Active, status.MaxConcurrent, status.Queued, status.RunnerId, null),
-                new SandboxStatus(status.SandboxMode, status.SandboxAvailable, status.SandboxDetail));
+            var status = await runners.ReadAsync(runner => runner.GetRunnerStatusAsync(new RunnerStatusRequest(),
+                new CallOptions(deadline: DateTime.UtcNow.AddSeconds(3), cancellationToken: cancellationToken)).ResponseAsync);
+            var sandbox = new SandboxStatus(status.SandboxMode, status.SandboxAvailable, status.SandboxDetail);
+            var live = await runners.LiveAsync(cancellationToken);
+            if (live.Count == 0)
+            {
+                return (new WorkersInfo(status.Active, status.MaxConcurrent, status.Queued, status.RunnerId, null), sandbox);
+            }
+            // Each runner's figures as it has them now; its last heartbeat's when it cannot be asked.
+            var current = await Task.WhenAll(live.Select(r => r.RunnerId == status.RunnerId ? Task.FromResult(status) : CurrentAsync(runners, r, cancellationToken)));
+            var views = live.Zip(current, (r, now) =>
+                new RunnerView(r.RunnerId, now.Active, now.MaxConcurrent, now.Queued, now.SandboxAvailable, r.HeartbeatAt?.ToDateTimeOffset())).ToList();
+            return (new WorkersInfo(views.Sum(r => r.Active), views.Sum(r => r.Total), views.Sum(r => r.Queued), views.Count == 1 ? views[0].RunnerId : null, null, views), sandbox);
         }
         catch (RpcException e)
         {
             return (new WorkersInfo(0, 0, 0, null, e.Status.Detail), new SandboxStatus("unknown", false, "The session runner could not be asked."));
+        }
+    }
+
+    private static async Task<RunnerStatus> CurrentAsync(RunnerDirectory runners, RunnerStatus announced, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var runner = await runners.ForRunnerAsync(announced.RunnerId, cancellationToken);
+            var status = await runner.GetRunnerStatusAsync(new RunnerStatusRequest(), new CallOptions(deadline: DateTime.UtcNow.AddSeconds(3), cancellationToken: cancellationToken));
+            return status.RunnerId == announced.RunnerId ? status : announced;
+        }
+        catch (RpcException)
+        {
+            return announced;
         }
     }
 

@@ -30,6 +30,7 @@ internal static class Extensions
         builder.Services.AddServiceGrpcClient<SessionRunnerGrpc.SessionRunnerClient>("session-runner", ResourceName);
         builder.Services.AddServiceGrpcClient<ComfyBridgeGrpc.ComfyBridgeClient>("comfy-bridge", ResourceName);
         builder.Services.AddServiceGrpcClient<ZaiProxyGrpc.ZaiProxyClient>("zai-proxy", ResourceName);
+        builder.Services.AddSingleton<RunnerDirectory>();
         builder.Services.AddSingleton<KeyBudgets>();
         builder.Services.AddSingleton(services =>
             // Optional: without ComfyBridge's address, /v1/status says so instead of failing.

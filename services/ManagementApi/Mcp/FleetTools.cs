@@ -11,7 +11,7 @@ namespace AgentFleet.ManagementApi.Mcp;
 /// <summary>Approvals, templates, usage and status: the REST handlers of the same names, as the same caller.</summary>
 [McpServerToolType]
 public sealed class FleetTools(
-    SessionRunnerGrpc.SessionRunnerClient runner, TemplateStore templates, ApiKeyStore keys, ZaiProxyGrpc.ZaiProxyClient proxy,
+    RunnerDirectory runners, TemplateStore templates, ApiKeyStore keys, ZaiProxyGrpc.ZaiProxyClient proxy,
     ComfyStatusReader comfy, IHttpClientFactory httpClients, IConfiguration configuration)
 {
     [McpServerTool(Name = "list_approvals", Title = "Tool uses waiting for a person", ReadOnly = true)]
@@ -25,7 +25,7 @@ public sealed class FleetTools(
     {
         var caller = McpCaller.From(request.User);
         caller.RequirePerson();
-        var page = (await ApprovalsApi.ListApprovals(caller, runner, status ?? "pending", sessionId, limit, cancellationToken)).Value!;
+        var page = (await ApprovalsApi.ListApprovals(caller, runners, status ?? "pending", sessionId, limit, cancellationToken)).Value!;
         var lines = string.Join('\n', page.Items.Select(a => $"{a.ApprovalId} {a.Status} {a.Risk} {a.ToolName} {ToolResults.Shorten(a.Input.GetRawText(), 120)}"));
         return ToolResults.Of(page, $"{page.Items.Count} approvals.\n{lines}".TrimEnd());
     }
@@ -45,8 +45,8 @@ public sealed class FleetTools(
         caller.RequirePerson();
         var decided = decision switch
         {
-            "approve" => (await ApprovalsApi.Approve(approvalId, caller, runner, new ApproveRequest(updatedInput), cancellationToken)).Value!,
-            "reject" => (await ApprovalsApi.Reject(approvalId, caller, runner, new RejectRequest(message), cancellationToken)).Value!,
+            "approve" => (await ApprovalsApi.Approve(approvalId, caller, runners, new ApproveRequest(updatedInput), cancellationToken)).Value!,
+            "reject" => (await ApprovalsApi.Reject(approvalId, caller, runners, new RejectRequest(message), cancellationToken)).Value!,
             _ => throw ToolResults.Invalid("decision must be approve or reject."),
         };
         return ToolResults.Of(decided, $"Approval {decided.ApprovalId} is {decided.Status}: {decided.ToolName} in session {decided.SessionId}.");
@@ -85,7 +85,7 @@ public sealed class FleetTools(
     public async Task<CallToolResult> GetStatus(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken = default)
     {
         McpCaller.From(request.User);
-        var status = (await StatusApi.GetStatus(runner, comfy, httpClients, configuration, cancellationToken)).Value!;
+        var status = (await StatusApi.GetStatus(runners, comfy, httpClients, configuration, cancellationToken)).Value!;
         var services = string.Join(", ", status.Services.Select(s => $"{s.Name} {s.Status}"));
         return ToolResults.Of(status, $"{status.Workers.Active} of {status.Workers.Total} workers busy, {status.Workers.Queued} queued. Services: {services}.");
     }

@@ -12,7 +12,7 @@ namespace AgentFleet.ManagementApi.Mcp;
 /// (the admin key, <c>MANAGEMENT_API_KEY</c>, or a key from <c>api_keys</c>), or an agent's session key
 /// (<c>fsk_...</c>), which acts for its session's owner with operator rights at most, and only while that session is live.
 /// </summary>
-public sealed class McpCallers(ApiKeyStore keys, SessionKeys sessionKeys, SessionRunnerGrpc.SessionRunnerClient runner, IConfiguration configuration)
+public sealed class McpCallers(ApiKeyStore keys, SessionKeys sessionKeys, Services.RunnerDirectory runners, IConfiguration configuration)
 {
     private readonly byte[]? _adminHash = configuration["MANAGEMENT_API_KEY"] is { Length: > 0 } admin ? ApiKeyStore.Hash(admin) : null;
 
@@ -44,8 +44,8 @@ public sealed class McpCallers(ApiKeyStore keys, SessionKeys sessionKeys, Sessio
         SessionRecord record;
         try
         {
-            record = await runner.FindSessionAsync(new SessionRef { SessionId = session.SessionId },
-                new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken));
+            record = await runners.ReadAsync(runner => runner.FindSessionAsync(new SessionRef { SessionId = session.SessionId },
+                new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken)).ResponseAsync);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {

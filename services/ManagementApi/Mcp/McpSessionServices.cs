@@ -9,7 +9,7 @@ namespace AgentFleet.ManagementApi.Mcp;
 public sealed class McpSessionServices(
     SessionQueries sessions,
     SessionEventStreams streams,
-    SessionRunnerGrpc.SessionRunnerClient runner,
+    RunnerDirectory runners,
     IOptions<SessionLimits> limits,
     TemplateStore templates,
     ApiKeyStore keys,
@@ -17,5 +17,5 @@ public sealed class McpSessionServices(
     IOptions<FleetMcpOptions> mcp,
     ILogger<SessionServices> logger)
 {
-    public SessionServices For(CallerIdentity caller) => new(caller, sessions, streams, runner, limits, templates, keys, budgets, mcp, logger);
+    public SessionServices For(CallerIdentity caller) => new(caller, sessions, streams, runners, limits, templates, keys, budgets, mcp, logger);
 }

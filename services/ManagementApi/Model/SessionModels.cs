@@ -42,7 +42,8 @@ public sealed record SessionView(
     SessionLinks Links,
     SandboxView? Sandbox = null,
     Guid? ParentSessionId = null,
-    int Depth = 1);
+    int Depth = 1,
+    string? RunnerId = null);
 
 /// <summary>How the session's agent is confined (<c>bubblewrap</c> as <c>uid</c>, or <c>none</c>) and its limits.</summary>
 public sealed record SandboxView(string Mode, int? Uid, SandboxLimitsView Limits)

@@ -1,6 +1,5 @@
 using AgentFleet.ManagementApi.Services;
 using AgentFleet.ServiceDefaults.Security;
-using AgentFleet.SessionRunner.Contracts;
 
 namespace AgentFleet.ManagementApi.Model;
 
@@ -9,7 +8,7 @@ public sealed record SessionServices(
     CallerIdentity Caller,
     SessionQueries Sessions,
     SessionEventStreams Streams,
-    SessionRunnerGrpc.SessionRunnerClient Runner,
+    RunnerDirectory Runners,
     Microsoft.Extensions.Options.IOptions<SessionLimits> Limits,
     TemplateStore Templates,
     ApiKeyStore Keys,

@@ -15,9 +15,12 @@ public static partial class RunnerStart
 {
     private static readonly TimeSpan[] Retries = [TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(1)];
 
-    public static async Task<SessionInfo> StartAsync(StartSessionRequest start, SessionServices services)
+    /// <param name="parentRunnerId">The runner of the session whose agent asks for this one: the child runs there.</param>
+    public static async Task<SessionInfo> StartAsync(StartSessionRequest start, SessionServices services, string? parentRunnerId)
     {
         var id = Guid.Parse(start.SessionId);
+        // Retries go to the same runner: the start is idempotent there, and another runner would refuse a session this one holds.
+        var (runner, _) = await services.Runners.PlaceAsync(parentRunnerId, CancellationToken.None);
         var timeout = TimeSpan.FromSeconds(services.Limits.Value.RunnerStartTimeoutSeconds);
         RpcException? unanswered = null;
         for (var attempt = 0; attempt <= Retries.Length; attempt++)
@@ -25,7 +28,7 @@ public static partial class RunnerStart
             try
             {
                 // A caller that leaves does not cut the start short: its outcome must be known either way.
-                return await services.Runner.StartSessionAsync(start, new CallOptions(deadline: DateTime.UtcNow + timeout));
+                return await runner.StartSessionAsync(start, new CallOptions(deadline: DateTime.UtcNow + timeout));
             }
             catch (RpcException e) when (IsRefusal(e.StatusCode))
             {
@@ -41,7 +44,7 @@ public static partial class RunnerStart
                 }
             }
         }
-        await StopOrForgetAsync(id, services);
+        await StopOrForgetAsync(id, runner, services);
         throw new ProblemException(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable, "The session runner did not confirm the start.",
             $"Session {id} was not confirmed ({unanswered!.StatusCode}); if the runner had started it, it has been stopped.",
             $"GET /v1/sessions/{id} shows what became of it; create the session again.");
@@ -52,11 +55,11 @@ public static partial class RunnerStart
         or StatusCode.AlreadyExists or StatusCode.ResourceExhausted or StatusCode.NotFound or StatusCode.Unauthenticated or StatusCode.OutOfRange
         or StatusCode.Unimplemented;
 
-    private static async Task StopOrForgetAsync(Guid id, SessionServices services)
+    private static async Task StopOrForgetAsync(Guid id, SessionRunnerGrpc.SessionRunnerClient runner, SessionServices services)
     {
         try
         {
-            await services.Runner.StopSessionAsync(new SessionRef { SessionId = id.ToString() },
+            await runner.StopSessionAsync(new SessionRef { SessionId = id.ToString() },
                 new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)));
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)

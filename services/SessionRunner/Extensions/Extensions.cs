@@ -46,6 +46,9 @@ internal static class Extensions
         builder.Services.AddSingleton<SessionSupervisor>();
         builder.Services.AddHostedService(services => services.GetRequiredService<SessionSupervisor>());
         builder.Services.AddHostedService<SessionCleanup>();
+        // After the supervisor: it claims the sessions the supervisor found, and leaves before the supervisor stops.
+        builder.Services.AddSingleton<RunnerRegistry>();
+        builder.Services.AddHostedService<RunnerHeartbeat>();
 
         builder.Services.Configure<ApprovalOptions>(builder.Configuration.GetSection(ApprovalOptions.Section));
         builder.Services.AddSingleton<RiskAssessor>();

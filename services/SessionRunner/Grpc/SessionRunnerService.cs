@@ -9,8 +9,11 @@ namespace AgentFleet.SessionRunner.Grpc;
 
 /// <summary>Serves session_runner.proto over the supervisor; its RpcExceptions are the statuses callers see.</summary>
 internal sealed class SessionRunnerService(SessionSupervisor supervisor, SessionWatch watch, SessionRecords records, SessionEventStore events,
-    ApprovalStore approvals, ApprovalGate gate) : SessionRunnerGrpc.SessionRunnerBase
+    ApprovalStore approvals, ApprovalGate gate, RunnerRegistry runners, Microsoft.Extensions.Options.IOptions<SessionRunnerOptions> options) : SessionRunnerGrpc.SessionRunnerBase
 {
+    public override Task<RunnerList> ListRunners(ListRunnersRequest request, ServerCallContext context) =>
+        runners.ListLiveAsync(TimeSpan.FromSeconds(options.Value.LeaseSeconds), context.CancellationToken);
+
     public override async Task<ApprovalList> ListApprovals(ListApprovalsRequest request, ServerCallContext context)
     {
         if (request.Limit is < 1 or > 1000)

@@ -10,13 +10,13 @@ namespace AgentFleet.SessionRunner.Infrastructure;
 /// lifecycle event in <c>session_events</c>, which carries the session's status, times, exit code and cost. That event
 /// is the one place a session's status lives.
 /// </summary>
-public sealed class SessionRecords(NpgsqlDataSource dataSource)
+public sealed class SessionRecords(NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<Services.SessionRunnerOptions> options)
 {
     private const string Select =
         """
         SELECT s.id, s.owner, s.agent, s.task, s.provider, s.model, coalesce(l.metadata->>'sessionStatus', 'queued') AS status,
                s.created_at, l.metadata, coalesce((SELECT max(seq) FROM session_events e WHERE e.session_id = s.id), 0),
-               s.parent_session_id, s.depth, s.created_by_key
+               s.parent_session_id, s.depth, s.created_by_key, s.runner_id
         FROM agent_sessions s
         LEFT JOIN LATERAL (
             SELECT metadata FROM session_events e
@@ -27,18 +27,21 @@ public sealed class SessionRecords(NpgsqlDataSource dataSource)
     /// <summary>
     /// Records the session unless its owner already has <c>max_active_for_owner</c> active ones (then: how many they
     /// have). Counting and inserting happen under a lock on the owner, so two starts at the same moment cannot both
-    /// take the last place. A retried start of a recorded session records nothing and is not counted again.
+    /// take the last place. A retried start of a recorded session records nothing and is not counted again; a start of
+    /// a session another runner holds names that runner (<c>OwnedBy</c>).
     /// </summary>
-    public async Task<(bool Inserted, int? OverLimit)> InsertAsync(Guid id, StartSessionRequest request, string owner, CancellationToken cancellationToken)
+    public async Task<(bool Inserted, int? OverLimit, string? OwnedBy)> InsertAsync(Guid id, StartSessionRequest request, string owner, CancellationToken cancellationToken)
     {
+        var runnerId = options.Value.RunnerId;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var known = new NpgsqlCommand("SELECT 1 FROM agent_sessions WHERE id = @id", connection, transaction))
+        await using (var known = new NpgsqlCommand("SELECT coalesce(runner_id, @runner) FROM agent_sessions WHERE id = @id", connection, transaction))
         {
             known.Parameters.AddWithValue("id", id);
-            if (await known.ExecuteScalarAsync(cancellationToken) is not null)
+            known.Parameters.AddWithValue("runner", runnerId);
+            if (await known.ExecuteScalarAsync(cancellationToken) is string holder)
             {
-                return (false, null);
+                return (false, null, holder == runnerId ? null : holder);
             }
         }
         if (request.MaxActiveForOwner > 0)
@@ -52,13 +55,13 @@ public sealed class SessionRecords(NpgsqlDataSource dataSource)
             var active = (int)(long)(await count.ExecuteScalarAsync(cancellationToken))!;
             if (active >= request.MaxActiveForOwner)
             {
-                return (false, active);
+                return (false, active, null);
             }
         }
         await using var command = new NpgsqlCommand(
             """
-            INSERT INTO agent_sessions (id, owner, created_by_key, agent, task, provider, model, timeout_seconds, budget_usd, parent_session_id, depth)
-            VALUES (@id, @owner, @key, @agent, @task, @provider, @model, @timeout, @budget, @parent, @depth)
+            INSERT INTO agent_sessions (id, owner, created_by_key, agent, task, provider, model, timeout_seconds, budget_usd, parent_session_id, depth, runner_id)
+            VALUES (@id, @owner, @key, @agent, @task, @provider, @model, @timeout, @budget, @parent, @depth, @runner)
             ON CONFLICT (id) DO NOTHING
             """, connection, transaction);
         command.Parameters.AddWithValue("id", id);
@@ -72,9 +75,10 @@ public sealed class SessionRecords(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("budget", request.BudgetUsd > 0 ? (decimal)request.BudgetUsd : DBNull.Value);
         command.Parameters.AddWithValue("parent", Guid.TryParse(request.ParentSessionId, out var parent) ? parent : DBNull.Value);
         command.Parameters.AddWithValue("depth", Math.Max(1, request.Depth));
+        command.Parameters.AddWithValue("runner", runnerId);
         await command.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return (true, null);
+        return (true, null, null);
     }
 
     /// <summary>Forgets a session that never started (its start was refused after it was recorded).</summary>
@@ -108,7 +112,7 @@ public sealed class SessionRecords(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("limit", limit);
         command.Parameters.AddWithValue("offset", offset);
         var total = 0;
-        var records = await ReadAsync(command, cancellationToken, reader => total = (int)reader.GetInt64(13));
+        var records = await ReadAsync(command, cancellationToken, reader => total = (int)reader.GetInt64(14));
         if (records.Count == 0 && offset > 0)
         {
             await using var count = dataSource.CreateCommand($"SELECT count(*) FROM ({Select} {Filter(status)}) page");
@@ -162,6 +166,7 @@ public sealed class SessionRecords(NpgsqlDataSource dataSource)
                 ParentSessionId = reader.IsDBNull(10) ? "" : reader.GetGuid(10).ToString(),
                 Depth = reader.GetInt32(11),
                 CreatedByKey = reader.IsDBNull(12) ? "" : reader.GetString(12),
+                RunnerId = reader.IsDBNull(13) ? "" : reader.GetString(13),
             };
             if (snapshot?["startedAt"]?.GetValue<DateTimeOffset>() is { } started)
             {

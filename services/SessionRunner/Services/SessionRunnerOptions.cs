@@ -8,7 +8,24 @@ public sealed class SessionRunnerOptions
     /// <summary>Holds <c>sessions/&lt;id&gt;/</c>. Default: <c>$FLEET_HOME/runner</c>, else <c>.fleet/runner</c>.</summary>
     public string? Root { get; set; }
 
+    /// <summary>
+    /// This runner's stable name among the runners sharing the database: it owns the sessions under its root. A
+    /// StatefulSet pod's name is stable; two runners on one host must be given different ones.
+    /// </summary>
     public string RunnerId { get; set; } = Environment.MachineName;
+
+    /// <summary>
+    /// Where ManagementApi reaches this runner's gRPC endpoint (h2c), announced in <c>runners</c>. Default: the
+    /// <c>grpc</c> endpoint's URL when it names a host (not a wildcard); else none, and ManagementApi uses service
+    /// discovery, which is right for a single runner.
+    /// </summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>How often the runner renews its row in <c>runners</c> with its load.</summary>
+    public double HeartbeatSeconds { get; set; } = 2;
+
+    /// <summary>A runner whose heartbeat is older than this is taken for gone: no new sessions are placed on it.</summary>
+    public double LeaseSeconds { get; set; } = 10;
 
     /// <summary>Agents running at once; further sessions wait, first in first out, as <c>queued</c>.</summary>
     public int MaxConcurrent { get; set; } = 4;

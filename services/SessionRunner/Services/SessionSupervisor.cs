@@ -103,7 +103,11 @@ public sealed partial class SessionSupervisor(
         }
 
         var owner = request.Owner is { Length: > 0 } named ? named : "admin";
-        var (inserted, overLimit) = await records.InsertAsync(Guid.Parse(id), request, owner, CancellationToken.None);
+        var (inserted, overLimit, ownedBy) = await records.InsertAsync(Guid.Parse(id), request, owner, CancellationToken.None);
+        if (ownedBy is not null)
+        {
+            throw new RpcException(new Status(StatusCode.AlreadyExists, $"Session {id} already exists, on runner {ownedBy}."));
+        }
         if (overLimit is { } active)
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted,
@@ -290,6 +294,11 @@ public sealed partial class SessionSupervisor(
     }
 
     public SessionInfo Get(string sessionId) => Find(sessionId).ToInfo();
+
+    /// <summary>The sessions whose directories this runner holds: its own.</summary>
+    public IReadOnlyCollection<Guid> SessionIds => [.. _sessions.Keys.Select(Guid.Parse)];
+
+    public DateTimeOffset StartedAt => _startedAt;
 
     public AgentSession Find(string sessionId) =>
         _sessions.TryGetValue(ParseId(sessionId), out var session)

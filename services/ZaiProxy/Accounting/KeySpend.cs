@@ -1,38 +1,51 @@
-using System.Collections.Concurrent;
+using System.Globalization;
 using AgentFleet.ServiceDefaults.Security;
 using Npgsql;
 
 namespace AgentFleet.ZaiProxy.Accounting;
 
 /// <summary>
-/// What each API key has spent in its budget's current period (the month, or all time): read once from
-/// <c>usage_records</c>, then kept up to date in memory as calls are priced, as <see cref="SessionSpend"/> is for sessions.
+/// What each API key has spent in its budget's current period (the calendar month in UTC, or all time), kept as
+/// <see cref="SessionSpend"/> keeps a session's: shared across replicas when Redis answers, else this replica's figure.
+/// The month is in the counter's name, so a new month starts a new counter and the old one expires.
 /// </summary>
-public sealed class KeySpend(NpgsqlDataSource database, TimeProvider time)
+public sealed class KeySpend(NpgsqlDataSource database, SpendCounters shared, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<(string Key, DateTimeOffset Since), Lazy<Task<decimal>>> _loaded = new();
-    private readonly ConcurrentDictionary<(string Key, DateTimeOffset Since), decimal> _added = new();
+    private readonly ReplicaSpend<(string Key, DateTimeOffset Since)> _replica = new(period => LoadAsync(database, period.Key, period.Since));
 
     public async ValueTask<decimal> SpentAsync(PayingKey payer, CancellationToken cancellationToken)
     {
-        var period = (payer.KeyId, payer.PeriodStart(time.GetUtcNow()));
-        var stored = await _loaded.GetOrAdd(period, p => new Lazy<Task<decimal>>(() => LoadAsync(p.Key, p.Since))).Value.WaitAsync(cancellationToken);
-        return stored + _added.GetValueOrDefault(period);
+        var since = payer.PeriodStart(time.GetUtcNow());
+        var period = (payer.KeyId, since);
+        if (await shared.ReadAsync(CounterKey(payer.KeyId, since), () => LoadAsync(database, payer.KeyId, since), cancellationToken) is { } spent)
+        {
+            _replica.Forget(period);
+            return spent;
+        }
+        return await _replica.SpentAsync(period, cancellationToken);
     }
 
-    /// <summary>A call priced in this process: added to every period of the key already read.</summary>
-    public void Add(string keyId, decimal cost)
+    /// <summary>
+    /// A call priced in this process: added to the key's month and all-time counters (whichever a budget has read),
+    /// and to every period of the key this replica has read itself.
+    /// </summary>
+    public Task AddAsync(string keyId, decimal cost)
     {
-        foreach (var period in _loaded.Keys)
+        foreach (var period in _replica.Keys)
         {
             if (period.Key == keyId)
             {
-                _added.AddOrUpdate(period, cost, (_, spent) => spent + cost);
+                _replica.Add(period, cost);
             }
         }
+        var now = time.GetUtcNow();
+        return shared.AddAsync([CounterKey(keyId, PayingKey.PeriodStart(true, now)), CounterKey(keyId, PayingKey.PeriodStart(false, now))], cost);
     }
 
-    private async Task<decimal> LoadAsync(string keyId, DateTimeOffset since)
+    public static string CounterKey(string keyId, DateTimeOffset since) =>
+        $"{SpendCounters.Prefix}key:{keyId}:{(since == DateTimeOffset.MinValue ? "total" : since.ToString("yyyy-MM", CultureInfo.InvariantCulture))}";
+
+    private static async Task<decimal> LoadAsync(NpgsqlDataSource database, string keyId, DateTimeOffset since)
     {
         await using var command = database.CreateCommand("SELECT coalesce(sum(cost_usd), 0) FROM usage_records WHERE api_key_id = $1 AND created_at >= $2");
         command.Parameters.AddWithValue(keyId);

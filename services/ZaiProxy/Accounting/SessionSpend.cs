@@ -1,37 +1,39 @@
-using System.Collections.Concurrent;
 using Npgsql;
 
 namespace AgentFleet.ZaiProxy.Accounting;
 
 /// <summary>
 /// What each budget group (a session, with the children agents started under it) has spent on the model, for budgets:
-/// read once from <c>usage_records</c> (so a restarted proxy remembers), then kept up to date in memory as calls are
-/// priced, ahead of the batched row writes.
+/// a counter shared by the replicas (<see cref="SpendCounters"/>) when Redis is configured and answers, else this
+/// replica's own figure (the stored sum, read once so a restarted proxy remembers, plus the calls priced here).
 /// </summary>
-public sealed class SessionSpend(NpgsqlDataSource database)
+public sealed class SessionSpend(NpgsqlDataSource database, SpendCounters shared)
 {
-    private readonly ConcurrentDictionary<Guid, Lazy<Task<decimal>>> _loaded = new();
-    private readonly ConcurrentDictionary<Guid, decimal> _added = new();
+    private readonly ReplicaSpend<Guid> _replica = new(group => LoadAsync(database, group));
 
-    public async ValueTask<decimal> SpentAsync(Guid sessionId, CancellationToken cancellationToken)
+    public async ValueTask<decimal> SpentAsync(Guid group, CancellationToken cancellationToken)
     {
-        var stored = await _loaded.GetOrAdd(sessionId, id => new Lazy<Task<decimal>>(() => LoadAsync(id))).Value.WaitAsync(cancellationToken);
-        return stored + _added.GetValueOrDefault(sessionId);
-    }
-
-    /// <summary>A call priced in this process since the stored figure was read.</summary>
-    public void Add(Guid sessionId, decimal cost)
-    {
-        if (_loaded.ContainsKey(sessionId))
+        if (await shared.ReadAsync(CounterKey(group), () => LoadAsync(database, group), cancellationToken) is { } spent)
         {
-            _added.AddOrUpdate(sessionId, cost, (_, spent) => spent + cost);
+            _replica.Forget(group);
+            return spent;
         }
+        return await _replica.SpentAsync(group, cancellationToken);
     }
 
-    private async Task<decimal> LoadAsync(Guid sessionId)
+    /// <summary>A call priced in this process, counted before its row is queued.</summary>
+    public Task AddAsync(Guid group, decimal cost)
+    {
+        _replica.Add(group, cost);
+        return shared.AddAsync([CounterKey(group)], cost);
+    }
+
+    public static string CounterKey(Guid group) => $"{SpendCounters.Prefix}session:{group:N}";
+
+    private static async Task<decimal> LoadAsync(NpgsqlDataSource database, Guid group)
     {
         await using var command = database.CreateCommand("SELECT coalesce(sum(cost_usd), 0) FROM usage_records WHERE budget_session_id = $1");
-        command.Parameters.AddWithValue(sessionId);
+        command.Parameters.AddWithValue(group);
         return (decimal)(await command.ExecuteScalarAsync())!;
     }
 }

@@ -24,19 +24,16 @@ public sealed partial class UsageRecorder(NpgsqlDataSource database, PriceTable 
 
     private readonly Channel<UsageRecord> _queue = Channel.CreateBounded<UsageRecord>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
-    /// <summary>Prices the tally and queues its row; returns the cost.</summary>
-    public decimal Record(Caller caller, UsageTally usage)
+    /// <summary>Prices the tally, counts it for budgets and queues its row; returns the cost.</summary>
+    public async ValueTask<decimal> RecordAsync(Caller caller, UsageTally usage)
     {
         var cost = prices.Cost(usage);
         var budgetGroup = caller.BudgetGroup ?? caller.SessionId;
-        if (budgetGroup is { } group)
-        {
-            spend.Add(group, cost);
-        }
-        if (caller.Payer is { } payer)
-        {
-            keySpend.Add(payer.KeyId, cost);
-        }
+        // Counted before the row is queued: a shared counter seeded from PostgreSQL after it took this call cannot
+        // also find the row there (SpendCounters). Neither step throws when Redis is away.
+        await Task.WhenAll(
+            budgetGroup is { } group ? spend.AddAsync(group, cost) : Task.CompletedTask,
+            caller.Payer is { } payer ? keySpend.AddAsync(payer.KeyId, cost) : Task.CompletedTask);
         // The model's name comes back from the upstream (the simulated one echoes the caller's): a NUL in it would make
         // PostgreSQL refuse the row, and every row spooled behind it, for ever.
         var model = (usage.Model ?? "unknown").Replace('\0', '\uFFFD');

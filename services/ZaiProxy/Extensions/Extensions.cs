@@ -11,7 +11,9 @@ using AgentFleet.ZaiProxy.Pool;
 using AgentFleet.ZaiProxy.Simulation;
 using AgentFleet.ZaiProxy.Telemetry;
 using AgentFleet.ZaiProxy.Upstream;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace AgentFleet.ZaiProxy.Extensions;
 
@@ -42,6 +44,15 @@ internal static class Extensions
         builder.Services.AddSingleton<ProxyMetrics>();
         builder.Services.AddSingleton<PriceTable>();
         builder.Services.AddSingleton<UsageQueries>();
+        // Several replicas count budgets together in Redis; without it each counts alone, as a single replica should.
+        var sharedSpend = builder.Configuration.GetConnectionString("redis") is { Length: > 0 };
+        if (sharedSpend)
+        {
+            builder.AddFleetRedis("redis");
+            builder.Services.PostConfigure<HealthCheckServiceOptions>(options => SpendCountersHealthCheck.Wrap(options, "redis:redis"));
+        }
+        builder.Services.AddSingleton(services => new SpendCounters(sharedSpend ? services.GetRequiredService<IConnectionMultiplexer>() : null,
+            services.GetRequiredService<ILogger<SpendCounters>>()));
         builder.Services.AddSingleton<SessionSpend>();
         builder.Services.AddSingleton<KeySpend>();
         builder.Services.AddSingleton<BudgetGuard>();

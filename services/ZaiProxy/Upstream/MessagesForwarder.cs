@@ -46,16 +46,16 @@ public sealed class MessagesForwarder(WorkerPool pool, UpstreamClient upstream, 
                 // Priced before message_stop reaches the caller, as a whole reply is before it is written; a stream that
                 // broke off after its usage still cost what it reported, and is priced at the end.
                 var recorded = false;
-                void RecordOnce()
+                async ValueTask RecordOnceAsync()
                 {
                     if (!recorded && tally.HasUsage)
                     {
                         recorded = true;
-                        usage.Record(caller, tally);
+                        await usage.RecordAsync(caller, tally);
                     }
                 }
-                await SseRelay.RelayAsync(events, context.Response.Body, tally, TimeSpan.FromSeconds(_options.StreamIdleTimeoutSeconds), RecordOnce, aborted);
-                RecordOnce();
+                await SseRelay.RelayAsync(events, context.Response.Body, tally, TimeSpan.FromSeconds(_options.StreamIdleTimeoutSeconds), RecordOnceAsync, aborted);
+                await RecordOnceAsync();
             }
             else
             {
@@ -67,7 +67,7 @@ public sealed class MessagesForwarder(WorkerPool pool, UpstreamClient upstream, 
                 // Priced before the caller has the reply, so its next call is checked against a spend that includes this one.
                 if (tally.HasUsage)
                 {
-                    usage.Record(caller, tally);
+                    await usage.RecordAsync(caller, tally);
                 }
                 ReturnHeaders(response, context.Response);
                 await context.Response.Body.WriteAsync(reply, aborted);
@@ -93,7 +93,7 @@ public sealed class MessagesForwarder(WorkerPool pool, UpstreamClient upstream, 
             return new CompletedCall((int)response.StatusCode, reply, tally, 0);
         }
         tally.ObserveMessage(reply);
-        return new CompletedCall(200, reply, tally, tally.HasUsage ? usage.Record(caller, tally) : 0);
+        return new CompletedCall(200, reply, tally, tally.HasUsage ? await usage.RecordAsync(caller, tally) : 0);
     }
 
     private static async Task<byte[]> ReadReplyAsync(HttpResponseMessage response, CancellationToken deadline, CancellationToken aborted)

@@ -11,7 +11,7 @@ namespace AgentFleet.ZaiProxy.Upstream;
 public static class SseRelay
 {
     /// <param name="onComplete">Called once the tally has the reply's end, before the events that end it reach the client.</param>
-    public static async Task RelayAsync(Stream upstream, Stream client, UsageTally usage, TimeSpan idleTimeout, Action onComplete, CancellationToken aborted)
+    public static async Task RelayAsync(Stream upstream, Stream client, UsageTally usage, TimeSpan idleTimeout, Func<ValueTask> onComplete, CancellationToken aborted)
     {
         var completed = false;
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
@@ -45,7 +45,7 @@ public static class SseRelay
                     if (usage.Completed && !completed)
                     {
                         completed = true;
-                        onComplete();
+                        await onComplete();
                     }
                     await client.WriteAsync(pending.AsMemory(0, complete), aborted);
                     await client.FlushAsync(aborted);

@@ -68,6 +68,7 @@ public sealed class Fleet : IAsyncDisposable
             ["Kestrel__Endpoints__grpc__Url"] = runnerGrpc,
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
             ["SessionRunner__Root"] = root,
+            ["SessionRunner__RunnerId"] = "runner-a",
             ["SessionRunner__MaxConcurrent"] = maxConcurrent.ToString(),
             ["SessionRunner__StopGraceSeconds"] = stopGraceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["SessionRunner__Claude__Path"] = ClaudeCli.Path,
@@ -168,8 +169,72 @@ public sealed class Fleet : IAsyncDisposable
 
     public static string StatusOf(JsonObject session) => session["status"]!.GetValue<string>();
 
+    private readonly List<ServiceProcess> _replicas = [];
+
+    /// <summary>
+    /// One more SessionRunner on the same database and Redis, wired as the first, with a root and ports of its own and
+    /// the id <paramref name="runnerId"/>; ManagementApi learns of it from its heartbeat.
+    /// </summary>
+    public async Task<ServiceProcess> AddRunnerAsync(string runnerId, CancellationToken cancellationToken)
+    {
+        var root = Path.Combine(RunnerRoot, "..", $"{Path.GetFileName(RunnerRoot)}-{runnerId}");
+        var environment = new Dictionary<string, string>(_runnerEnvironment)
+        {
+            ["Kestrel__Endpoints__http__Url"] = $"http://127.0.0.1:{PortAllocator.GetFreePort()}",
+            ["Kestrel__Endpoints__grpc__Url"] = $"http://127.0.0.1:{PortAllocator.GetFreePort()}",
+            ["SessionRunner__Root"] = Path.GetFullPath(root),
+            ["SessionRunner__RunnerId"] = runnerId,
+        };
+        _replicaEnvironments[runnerId] = environment;
+        _extraRoots.Add(Path.GetFullPath(root));
+        var runner = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "SessionRunner", environment, cancellationToken);
+        _replicas.Add(runner);
+        return runner;
+    }
+
+    private readonly Dictionary<string, Dictionary<string, string>> _replicaEnvironments = [];
+
+    /// <summary>Starts the runner <paramref name="runnerId"/> (added by <see cref="AddRunnerAsync"/>) again, on its ports and root.</summary>
+    public async Task<ServiceProcess> RestartRunnerAsync(string runnerId, ServiceProcess previous, CancellationToken cancellationToken)
+    {
+        _replicas.Remove(previous);
+        await previous.DisposeAsync();
+        var runner = await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "SessionRunner", _replicaEnvironments[runnerId], cancellationToken);
+        _replicas.Add(runner);
+        return runner;
+    }
+
+    private readonly List<string> _extraRoots = [];
+
+    /// <summary>One more ManagementApi on the same database and Redis, and a client of it signed as the admin.</summary>
+    public async Task<HttpClient> AddApiAsync(CancellationToken cancellationToken)
+    {
+        var http = $"http://127.0.0.1:{PortAllocator.GetFreePort()}";
+        var environment = new Dictionary<string, string>(_apiEnvironment)
+        {
+            ["Kestrel__Endpoints__http__Url"] = http,
+            ["Mcp__AgentControlPort"] = PortAllocator.GetFreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        _replicas.Add(await ServiceProcess.StartAsync(typeof(Fleet).Assembly, "ManagementApi", environment, cancellationToken));
+        return new HttpClient(new SignedIdentityHandler(Signer, Admin, new SocketsHttpHandler())) { BaseAddress = new Uri(http), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
     public async ValueTask DisposeAsync()
     {
+        foreach (var replica in _replicas)
+        {
+            await replica.DisposeAsync();
+        }
+        foreach (var root in _extraRoots)
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (DirectoryNotFoundException)
+            {
+            }
+        }
         Http?.Dispose();
         if (Api is not null) await Api.DisposeAsync();
         if (Runner is not null) await Runner.DisposeAsync();

@@ -33,12 +33,12 @@ public sealed class ProxyFixture : IAsyncLifetime
 
     public string DatabaseConnectionString { get; private set; } = null!;
 
-    /// <summary>A key SessionRunner would issue for a new session, and that session's id.</summary>
-    public static (string Key, Guid SessionId) NewSessionKey(decimal? budgetUsd = null)
+    /// <summary>A key SessionRunner would issue for a new session (started with <paramref name="payer"/>'s API key), and that session's id.</summary>
+    public static (string Key, Guid SessionId) NewSessionKey(decimal? budgetUsd = null, PayingKey? payer = null)
     {
         var sessionId = Guid.NewGuid();
         var keys = new SessionKeys(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["SessionKeys:Secret"] = Secret }).Build());
-        return (keys.Issue(sessionId.ToString(), budgetUsd), sessionId);
+        return (keys.Issue(sessionId.ToString(), budgetUsd, payer: payer), sessionId);
     }
 
     public const string IdentitySecret = "zai-test-identity-secret";
