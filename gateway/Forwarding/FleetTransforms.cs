@@ -33,19 +33,21 @@ internal sealed class FleetTransforms(IdentitySigner signer) : ITransformProvide
         {
             var headers = transform.ProxyRequest.Headers;
             var content = transform.ProxyRequest.Content?.Headers;
-            foreach (var name in Dropped.Concat(ConnectionListed(transform.HttpContext.Request.Headers.Connection)))
+            Remove(headers, content, Dropped);
+            if (transform.HttpContext.Request.Headers.Connection is { Count: > 0 } connection)
             {
-                // Remove throws for a name of the other kind (a content header on the request's), so each is asked first.
-                if (headers.NonValidated.Contains(name))
+                Remove(headers, content, ConnectionListed(connection));
+            }
+            // Read without validation: every request passes here, and parsing each header only to look at its name costs.
+            List<string>? claimed = null;
+            foreach (var header in headers.NonValidated)
+            {
+                if (header.Key.StartsWith(IdentityHeaders.Prefix, StringComparison.OrdinalIgnoreCase))
                 {
-                    headers.Remove(name);
-                }
-                if (content is not null && content.NonValidated.Contains(name))
-                {
-                    content.Remove(name);
+                    (claimed ??= []).Add(header.Key);
                 }
             }
-            foreach (var name in headers.Select(h => h.Key).Where(n => n.StartsWith(IdentityHeaders.Prefix, StringComparison.OrdinalIgnoreCase)).ToList())
+            foreach (var name in claimed ?? [])
             {
                 headers.Remove(name);
             }
@@ -60,15 +62,31 @@ internal sealed class FleetTransforms(IdentitySigner signer) : ITransformProvide
         });
         context.AddResponseTransform(transform =>
         {
-            if (transform.ProxyResponse is { } response)
+            if (transform.ProxyResponse is { } response && response.Headers.NonValidated.TryGetValues("Connection", out var connection))
             {
-                foreach (var name in ConnectionListed(response.Headers.Connection))
+                foreach (var name in ConnectionListed(connection))
                 {
                     transform.HttpContext.Response.Headers.Remove(name);
                 }
             }
             return ValueTask.CompletedTask;
         });
+    }
+
+    private static void Remove(System.Net.Http.Headers.HttpRequestHeaders headers, System.Net.Http.Headers.HttpContentHeaders? content, IEnumerable<string> names)
+    {
+        foreach (var name in names)
+        {
+            // Remove throws for a name of the other kind (a content header on the request's), so each is asked first.
+            if (headers.NonValidated.Contains(name))
+            {
+                headers.Remove(name);
+            }
+            if (content is not null && content.NonValidated.Contains(name))
+            {
+                content.Remove(name);
+            }
+        }
     }
 
     // Upgrade is the handshake itself, which YARP carries.

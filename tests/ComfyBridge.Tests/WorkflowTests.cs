@@ -94,7 +94,7 @@ public sealed class WorkflowTests(PostgresFixture postgres) : BridgeTest(postgre
         var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 3), ct);
         using var one = await Bridge.ConnectWebSocketAsync($"/v1/comfyui/stream?workflowId={id}&since=0", "alice", ct);
 
-        var followed = (await ReadUntilCloseAsync(one, ct)).Select(f => JsonNode.Parse(f.Bytes)!.AsObject()).ToList();
+        var followed = (await WebSocketFrames.ReadUntilCloseAsync(one, ct)).Select(f => JsonNode.Parse(f.Bytes)!.AsObject()).ToList();
         Assert.Equal(Enumerable.Range(1, followed.Count).Select(i => (long)i), followed.Select(e => e["sequence"]!.GetValue<long>()));
         Assert.Equal("complete", followed[^1]["type"]!.GetValue<string>());
         Assert.Equal(WebSocketCloseStatus.NormalClosure, one.CloseStatus);
@@ -103,7 +103,7 @@ public sealed class WorkflowTests(PostgresFixture postgres) : BridgeTest(postgre
         var live = new List<JsonObject>();
         while (live.Count == 0 || live[^1]["type"]!.GetValue<string>() != "complete")
         {
-            live.Add(await ReceiveAsync(all, ct));
+            live.Add(await WebSocketFrames.ReceiveAsync(all, ct));
         }
         Assert.All(live, e => Assert.Equal(id.ToString(), e["workflowId"]!.GetValue<string>()));
         Assert.Equal(followed.Select(e => e["sequence"]!.GetValue<long>()), live.Select(e => e["sequence"]!.GetValue<long>()));
@@ -118,7 +118,7 @@ public sealed class WorkflowTests(PostgresFixture postgres) : BridgeTest(postgre
         var id = await Bridge.SubmitAsync(client, Workflows.TextToImage(steps: 6), ct);
         using var socket = await Bridge.ConnectWebSocketAsync($"/v1/comfyui/stream?workflowId={id}&previews=true", "alice", ct);
 
-        var frames = await ReadUntilCloseAsync(socket, ct);
+        var frames = await WebSocketFrames.ReadUntilCloseAsync(socket, ct);
         var previews = frames.Where(f => f.Type == WebSocketMessageType.Binary).Select(f => f.Bytes).ToList();
         Assert.NotEmpty(previews);
         Assert.True(frames.Count(f => f.Type == WebSocketMessageType.Text) > 6);
@@ -251,30 +251,5 @@ public sealed class WorkflowTests(PostgresFixture postgres) : BridgeTest(postgre
         Assert.Equal(2, everyone["total"]!.GetValue<int>());
         Assert.Equal(bobs.ToString(), Assert.Single(everyone["items"]!.AsArray())!["workflowId"]!.GetValue<string>());
         await Problem.AssertAsync(await alice.GetAsync("/v1/comfyui/workflow?status=done", ct), HttpStatusCode.BadRequest, "validation_failed");
-    }
-
-    /// <summary>Every frame until the server closes (each small enough to arrive in one receive).</summary>
-    private static async Task<List<(WebSocketMessageType Type, byte[] Bytes)>> ReadUntilCloseAsync(ClientWebSocket socket, CancellationToken ct)
-    {
-        var frames = new List<(WebSocketMessageType, byte[])>();
-        var buffer = new byte[64 * 1024];
-        while (true)
-        {
-            var result = await socket.ReceiveAsync(buffer, ct);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return frames;
-            }
-            frames.Add((result.MessageType, buffer[..result.Count]));
-        }
-    }
-
-    private static async Task<JsonObject> ReceiveAsync(ClientWebSocket socket, CancellationToken ct)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        var buffer = new byte[64 * 1024];
-        var result = await socket.ReceiveAsync(buffer, timeout.Token);
-        return JsonNode.Parse(buffer.AsSpan(0, result.Count))!.AsObject();
     }
 }

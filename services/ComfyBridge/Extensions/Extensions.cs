@@ -3,6 +3,7 @@ using AgentFleet.ServiceDefaults.Grpc;
 using AgentFleet.ComfyBridge.ComfyUi;
 using AgentFleet.ComfyBridge.Contracts;
 using AgentFleet.ComfyBridge.Grpc;
+using AgentFleet.ComfyBridge.Infrastructure;
 using AgentFleet.ComfyBridge.Jobs;
 using AgentFleet.ComfyBridge.Options;
 using AgentFleet.ComfyBridge.Outputs;
@@ -12,6 +13,7 @@ using AgentFleet.ComfyBridge.Webhooks;
 using AgentFleet.ServiceDefaults.Data;
 using AgentFleet.ServiceDefaults.Health;
 using AgentFleet.ServiceDefaults.Security;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace AgentFleet.ComfyBridge.Extensions;
 
@@ -27,12 +29,23 @@ internal static class Extensions
         builder.AddMigrations(ResourceName, typeof(Extensions).Assembly);
         builder.Services.AddIdentitySigner();
         builder.Services.AddOpenApi();
-        builder.Services.Configure<ComfyOptions>(builder.Configuration.GetSection(ComfyOptions.Section));
+        builder.Services.AddOptions<ComfyOptions>().Bind(builder.Configuration.GetSection(ComfyOptions.Section))
+            .Validate(o => !string.IsNullOrWhiteSpace(o.BridgeId), "ComfyUI:BridgeId must not be empty.")
+            .Validate(o => o.BridgeHeartbeat > TimeSpan.Zero && o.Lease > o.BridgeHeartbeat, "ComfyUI:BridgeLease must be longer than ComfyUI:BridgeHeartbeat.")
+            .ValidateOnStart();
+        // Optional: with it, replicas pass each other live events and cancels (BridgeBus); without it, one replica needs none.
+        if (builder.Configuration.GetConnectionString("redis") is { Length: > 0 })
+        {
+            builder.AddFleetRedis("redis");
+            builder.Services.PostConfigure<HealthCheckServiceOptions>(options => BridgeBusHealthCheck.Wrap(options, "redis:redis"));
+        }
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ComfyServerPool>();
         builder.Services.AddSingleton<ComfyMetrics>();
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddSingleton<JobEventHub>();
+        builder.Services.AddSingleton<BridgeRegistry>();
+        builder.Services.AddSingleton<BridgeBus>();
         builder.Services.AddSingleton<JobStreamer>();
         builder.Services.AddSingleton<JobTracker>();
         builder.Services.AddSingleton<OutputStore>();
@@ -44,6 +57,9 @@ internal static class Extensions
         builder.Services.AddHttpClient("comfyui").WithoutResilience();
         builder.Services.AddSingleton<BridgeStatusReader>();
         builder.Services.AddSingleton<IHealthDetails, BridgeHealth>();
+        // In this order: subscribed to the other replicas, then the jobs to follow claimed, then ComfyUI's messages read.
+        builder.Services.AddHostedService(services => services.GetRequiredService<BridgeBus>());
+        builder.Services.AddHostedService<BridgeMembership>();
         builder.Services.AddHostedService<ComfyServerMonitor>();
         builder.Services.AddHostedService<OutputCleanup>();
     }

@@ -6,8 +6,11 @@ using NpgsqlTypes;
 
 namespace AgentFleet.ComfyBridge.Jobs;
 
-/// <summary><c>comfy_jobs</c> and <c>comfy_job_events</c>: the bridge is their only writer.</summary>
-public sealed class JobStore(NpgsqlDataSource dataSource)
+/// <summary>
+/// <c>comfy_jobs</c> and <c>comfy_job_events</c>: the bridges are their only writers, each job's by the bridge that
+/// owns it (<c>JobStore.Ownership.cs</c>).
+/// </summary>
+public sealed partial class JobStore(NpgsqlDataSource dataSource)
 {
     private const string Columns =
         """
@@ -15,14 +18,17 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
         attempts, cancel_requested, webhook_attempts, webhook_delivered_at, webhook_error
         """;
 
-    public async Task InsertAsync(Guid id, string owner, string keyId, string server, string promptId, JsonObject workflow, string? webhookUrl, CancellationToken cancellationToken)
+    /// <summary>Records a new job, owned by <paramref name="bridgeId"/>, the bridge that submits and follows it.</summary>
+    public async Task InsertAsync(Guid id, string bridgeId, string owner, string keyId, string server, string promptId, JsonObject workflow, string? webhookUrl,
+        CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
-            INSERT INTO comfy_jobs (id, owner, created_by_key, server, prompt_id, status, workflow, webhook_url, attempts)
-            VALUES (@id, @owner, @key, @server, @prompt, 'queued', @workflow, @webhook, 1)
+            INSERT INTO comfy_jobs (id, bridge_id, owner, created_by_key, server, prompt_id, status, workflow, webhook_url, attempts)
+            VALUES (@id, @bridge, @owner, @key, @server, @prompt, 'queued', @workflow, @webhook, 1)
             """);
         command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("bridge", bridgeId);
         command.Parameters.AddWithValue("owner", owner);
         command.Parameters.AddWithValue("key", keyId);
         command.Parameters.AddWithValue("server", server);
@@ -70,26 +76,6 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
         await using var command = dataSource.CreateCommand("SELECT status FROM comfy_jobs WHERE id = @id");
         command.Parameters.AddWithValue("id", id);
         return await command.ExecuteScalarAsync(cancellationToken) as string;
-    }
-
-    /// <summary>Jobs still queued or running, oldest first: what a restarted bridge picks up again.</summary>
-    public async Task<List<JobRow>> ListInFlightAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM comfy_jobs WHERE status IN ('queued', 'running') ORDER BY created_at");
-        return await ReadRowsAsync(command, cancellationToken);
-    }
-
-    /// <summary>Final jobs whose webhook has neither been delivered nor given up.</summary>
-    public async Task<List<JobRow>> ListUndeliveredWebhooksAsync(int maxAttempts, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            $"""
-            SELECT {Columns} FROM comfy_jobs
-            WHERE webhook_url IS NOT NULL AND webhook_delivered_at IS NULL AND webhook_attempts < @max AND status IN ('completed', 'failed', 'cancelled')
-            ORDER BY ended_at
-            """);
-        command.Parameters.AddWithValue("max", maxAttempts);
-        return await ReadRowsAsync(command, cancellationToken);
     }
 
     /// <summary>Writes what changed about an in-flight job; a null argument leaves that column as it is. The end is <see cref="EndAsync"/>.</summary>

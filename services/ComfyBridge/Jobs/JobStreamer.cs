@@ -34,7 +34,8 @@ public sealed class JobStreamer(JobStore store, JobEventHub hub)
                 seenFinal = JobStatus.IsFinal(status);
                 return seenFinal ? AfterHistory.ReadAgain : AfterHistory.Live;
             },
-            // A quiet spell looks at the history again, in case this replica is not the one following the job.
+            // A quiet spell looks at the history again: another replica may follow the job, and Redis, which brings its
+            // events here live (BridgeBus), may be away or not configured.
             NextWait = static () => new LiveWait(true, TimeSpan.FromSeconds(2)),
         };
         await stream.RunAsync(after, live.Reader, cancellationToken);

@@ -24,7 +24,7 @@ public sealed partial class JobTracker
         var server = await pool.PickLeastBusyAsync(cancellationToken) ?? throw ComfyProblems.Unavailable();
         var id = Guid.NewGuid();
         var promptId = id.ToString();
-        await store.InsertAsync(id, caller.Owner, caller.KeyId, server.Url, promptId, workflow, webhookUrl, cancellationToken);
+        await store.InsertAsync(id, options.Value.BridgeId, caller.Owner, caller.KeyId, server.Url, promptId, workflow, webhookUrl, cancellationToken);
         var job = Track((await store.FindAsync(id, null, cancellationToken))!, 0, submitting: true);
         // From here on the caller leaving changes nothing: ComfyUI may have the prompt, and the job must follow it.
         await job.Gate.WaitAsync(CancellationToken.None);
@@ -33,7 +33,7 @@ public sealed partial class JobTracker
             string? queuedAs;
             try
             {
-                queuedAs = (await server.Client.QueuePromptAsync(workflow, options.Value.ClientId, promptId, CancellationToken.None)).PromptId;
+                queuedAs = (await server.Client.QueuePromptAsync(workflow, options.Value.SocketClientId, promptId, CancellationToken.None)).PromptId;
             }
             catch (ComfyUiRejectedException rejected)
             {
@@ -105,14 +105,31 @@ public sealed partial class JobTracker
 
     /// <summary>
     /// Cancels one job: removed from ComfyUI's queue while it waits, interrupted (that prompt only) while it runs.
-    /// Returns the job as it stands once it has ended, or after a short wait; null when the bridge no longer follows it.
+    /// Returns the job as it stands once it has ended, or after a short wait; null when it no longer exists. A job
+    /// another replica follows is cancelled through it (<c>JobTracker.Elsewhere.cs</c>); one whose replica is gone is
+    /// claimed, then cancelled here.
     /// </summary>
     public async Task<JobRow?> CancelAsync(Guid id, CancellationToken cancellationToken)
     {
-        if (!_jobs.TryGetValue(id, out var job))
+        if (_jobs.TryGetValue(id, out var job) || (job = await TryClaimAsync(id, cancellationToken)) is not null)
         {
-            return null;
+            return await CancelFollowedAsync(job, cancellationToken);
         }
+        return await CancelElsewhereAsync(id, cancellationToken);
+    }
+
+    /// <summary>A cancel another replica passed on: carried out if this bridge follows the job, else nothing (it has ended).</summary>
+    public async Task CancelForwardedAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (_jobs.TryGetValue(id, out var job))
+        {
+            await CancelFollowedAsync(job, cancellationToken);
+        }
+    }
+
+    private async Task<JobRow> CancelFollowedAsync(TrackedJob job, CancellationToken cancellationToken)
+    {
+        var id = job.Row.Id;
         await job.Gate.WaitAsync(cancellationToken);
         try
         {

@@ -72,7 +72,7 @@ public sealed partial class JobTracker
 
     private async Task RequeueLostAsync(TrackedJob job, CancellationToken cancellationToken)
     {
-        if (job.Row.CancelRequested)
+        if (await CancelRequestedAsync(job, cancellationToken))
         {
             await EndAsync(job, JobStatus.Cancelled, null, [], cancellationToken);
             return;
@@ -93,7 +93,7 @@ public sealed partial class JobTracker
         _byPrompt[promptId] = job.Row.Id;
         try
         {
-            var queuedAs = (await server.Client.QueuePromptAsync(job.Row.Workflow, options.Value.ClientId, promptId, cancellationToken)).PromptId;
+            var queuedAs = (await server.Client.QueuePromptAsync(job.Row.Workflow, options.Value.SocketClientId, promptId, cancellationToken)).PromptId;
             if (queuedAs != promptId)
             {
                 _byPrompt.TryRemove(promptId, out _);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using AgentFleet.ComfyBridge.ComfyUi;
+using AgentFleet.ComfyBridge.Infrastructure;
 using AgentFleet.ComfyBridge.Model;
 using AgentFleet.ComfyBridge.Options;
 using AgentFleet.ComfyBridge.Outputs;
@@ -13,11 +14,12 @@ namespace AgentFleet.ComfyBridge.Jobs;
 /// <summary>
 /// Follows every in-flight job: turns ComfyUI's messages about its prompt into numbered events (persisted, then
 /// published), moves it through <c>queued → running → completed | failed | cancelled</c>, copies its outputs when it
-/// completes, and starts its webhook. Submission and cancellation are in <c>JobTracker.Control.cs</c>, the
-/// checks against ComfyUI's queue and history in <c>JobTracker.Reconcile.cs</c>.
+/// completes, and starts its webhook. Submission and cancellation are in <c>JobTracker.Control.cs</c> (a job another
+/// replica follows in <c>JobTracker.Elsewhere.cs</c>), the checks against ComfyUI's queue and history in
+/// <c>JobTracker.Reconcile.cs</c>, which jobs this bridge follows among replicas in <c>JobTracker.Ownership.cs</c>.
 /// </summary>
 public sealed partial class JobTracker(
-    JobStore store, JobEventHub hub, OutputStore outputs, ComfyServerPool pool, WebhookSender webhooks, ComfyMetrics metrics,
+    JobStore store, JobEventHub hub, BridgeBus bus, OutputStore outputs, ComfyServerPool pool, WebhookSender webhooks, ComfyMetrics metrics,
     IOptions<ComfyOptions> options, TimeProvider time, ILogger<JobTracker> logger)
 {
     private readonly ConcurrentDictionary<Guid, TrackedJob> _jobs = new();
@@ -25,20 +27,6 @@ public sealed partial class JobTracker(
 
     /// <summary>Jobs queued or running.</summary>
     public int InFlight => _jobs.Count;
-
-    /// <summary>Picks up what a previous run of the bridge left in flight, and webhooks it had not delivered.</summary>
-    public async Task LoadAsync(CancellationToken cancellationToken)
-    {
-        foreach (var row in await store.ListInFlightAsync(cancellationToken))
-        {
-            var (last, _) = await store.ReadPositionAsync(row.Id, cancellationToken);
-            Track(row, last);
-        }
-        foreach (var row in await store.ListUndeliveredWebhooksAsync(options.Value.WebhookAttempts, cancellationToken))
-        {
-            webhooks.Deliver(row);
-        }
-    }
 
     /// <summary>Applies one ComfyUI message. Messages about prompts the bridge does not follow are ignored.</summary>
     public async Task OnMessageAsync(ComfyServer server, ComfyUiMessage message, CancellationToken cancellationToken)
@@ -53,6 +41,7 @@ public sealed partial class JobTracker(
             if (server.ExecutingPrompt is { } executing && _byPrompt.TryGetValue(executing, out var previewed))
             {
                 hub.PublishPreview(previewed, preview);
+                bus.PublishPreview(previewed, preview);
             }
             return;
         }
@@ -124,7 +113,7 @@ public sealed partial class JobTracker(
     {
         switch (history.Outcome)
         {
-            case ComfyOutcome.Interrupted when job.Row.CancelRequested:
+            case ComfyOutcome.Interrupted when await CancelRequestedAsync(job, cancellationToken):
                 await EndAsync(job, JobStatus.Cancelled, null, [], cancellationToken);
                 return;
             case ComfyOutcome.Interrupted:
@@ -183,7 +172,7 @@ public sealed partial class JobTracker(
         await WriteAsync(job, () => store.EndAsync(job.Row.Id, status, end.CreatedAt, error, names, end, cancellationToken), cancellationToken);
         job.Row = job.Row with { Status = status, EndedAt = end.CreatedAt, Error = error, Outputs = names };
         job.LastSequence = end.Sequence;
-        hub.Publish(end, job.Row.Owner);
+        Announce(end, job.Row.Owner);
         metrics.Finished(status, end.CreatedAt - job.Row.CreatedAt);
         if (status == JobStatus.Failed)
         {
@@ -200,7 +189,27 @@ public sealed partial class JobTracker(
         var jobEvent = NewEvent(job, type, data);
         await WriteAsync(job, () => store.AppendEventAsync(jobEvent, cancellationToken), cancellationToken);
         job.LastSequence = jobEvent.Sequence;
-        hub.Publish(jobEvent, job.Row.Owner);
+        Announce(jobEvent, job.Row.Owner);
+    }
+
+    /// <summary>A persisted event, to this replica's streams and, through Redis, to the other replicas'.</summary>
+    private void Announce(JobEvent jobEvent, string? owner)
+    {
+        hub.Publish(jobEvent, owner);
+        bus.Publish(jobEvent, owner);
+    }
+
+    /// <summary>
+    /// Whether the job is to be cancelled: a cancel that reached another replica is recorded in PostgreSQL only, so the
+    /// flag is read again before an interruption counts as a failure or a lost prompt is queued again.
+    /// </summary>
+    private async Task<bool> CancelRequestedAsync(TrackedJob job, CancellationToken cancellationToken)
+    {
+        if (!job.Row.CancelRequested && await store.IsCancelRequestedAsync(job.Row.Id, cancellationToken))
+        {
+            job.Row = job.Row with { CancelRequested = true };
+        }
+        return job.Row.CancelRequested;
     }
 
     private JobEvent NewEvent(TrackedJob job, string type, JsonObject data)

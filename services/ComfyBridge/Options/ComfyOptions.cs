@@ -9,10 +9,32 @@ public sealed class ComfyOptions
     public List<string> Servers { get; set; } = [];
 
     /// <summary>
-    /// The client id the bridge connects to ComfyUI's <c>/ws</c> with and queues prompts under. It stays the same
-    /// across restarts, so the progress of prompts queued before a restart still reaches the bridge.
+    /// The start of the client id the bridge connects to ComfyUI's <c>/ws</c> with and queues prompts under; the
+    /// bridge's id follows it (<see cref="SocketClientId"/>).
     /// </summary>
-    public string ClientId { get; set; } = $"agent-fleet-{Environment.MachineName}".ToLowerInvariant();
+    public string ClientId { get; set; } = "agent-fleet";
+
+    /// <summary>
+    /// This bridge among the replicas that share the database (default: the host name, distinct per Kubernetes pod;
+    /// replicas on one host must each set their own). It names the jobs the bridge follows, and must stay the same
+    /// across its restarts so it finds them again.
+    /// </summary>
+    public string BridgeId { get; set; } = Environment.MachineName.ToLowerInvariant();
+
+    /// <summary>
+    /// <c>{ClientId}-{BridgeId}</c>: ComfyUI keeps one socket per client id and sends a prompt's messages to the one
+    /// that queued it, so each replica needs its own; it stays the same across restarts, so the progress of prompts
+    /// queued before a restart still reaches the bridge.
+    /// </summary>
+    public string SocketClientId => $"{ClientId}-{BridgeId}";
+
+    /// <summary>How often the bridge renews its lease in <c>comfy_bridges</c> and claims jobs whose bridge is gone.</summary>
+    public TimeSpan BridgeHeartbeat { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a bridge that stopped renewing keeps its jobs before another claims them (default: 6 heartbeats).</summary>
+    public TimeSpan? BridgeLease { get; set; }
+
+    public TimeSpan Lease => BridgeLease ?? BridgeHeartbeat * 6;
 
     /// <summary>Where the bridge keeps the files its jobs produced (default: <c>comfy-outputs</c> under the working directory).</summary>
     public string OutputDirectory { get; set; } = "comfy-outputs";

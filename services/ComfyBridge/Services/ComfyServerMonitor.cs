@@ -8,20 +8,14 @@ namespace AgentFleet.ComfyBridge.Services;
 /// <summary>
 /// Keeps one WebSocket open to each ComfyUI server and feeds its messages to the <see cref="JobTracker"/>. A dropped
 /// connection is opened again with doubling waits (0.5 s to 10 s); each time it opens, and every
-/// <c>ReconcileInterval</c> while it is open, the jobs on that server are checked against its queue and history.
+/// <c>ReconcileInterval</c> while it is open, the jobs on that server are checked against its queue and history. The jobs
+/// it follows were claimed before it starts (<see cref="BridgeMembership"/>).
 /// </summary>
 public sealed partial class ComfyServerMonitor(ComfyServerPool pool, JobTracker tracker, IOptions<ComfyOptions> options, ILogger<ComfyServerMonitor> logger)
     : BackgroundService
 {
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
-
-    /// <summary>Hosted services start before the server listens: what the last run left in flight is followed before any request arrives.</summary>
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await tracker.LoadAsync(cancellationToken);
-        await base.StartAsync(cancellationToken);
-    }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(pool.Servers.Select(server => WatchAsync(server, stoppingToken)));
@@ -35,7 +29,7 @@ public sealed partial class ComfyServerMonitor(ComfyServerPool pool, JobTracker 
             Task? reconciling = null;
             try
             {
-                await foreach (var message in ComfyUiEvents.ReadAsync(server.Client.BaseAddress, options.Value.ClientId, connection.Token))
+                await foreach (var message in ComfyUiEvents.ReadAsync(server.Client.BaseAddress, options.Value.SocketClientId, connection.Token))
                 {
                     if (!server.Connected)
                     {

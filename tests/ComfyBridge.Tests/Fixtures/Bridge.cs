@@ -19,6 +19,7 @@ public sealed class Bridge : IAsyncDisposable
 
     private readonly Dictionary<string, string> _environment;
     private readonly List<HttpClient> _clients = [];
+    private bool _stopped;
 
     private Bridge(Dictionary<string, string> environment, string outputDirectory)
     {
@@ -32,12 +33,20 @@ public sealed class Bridge : IAsyncDisposable
 
     public string GrpcUrl => _environment["Kestrel__Endpoints__grpc__Url"];
 
-    public static async Task<Bridge> StartAsync(PostgresFixture postgres, IEnumerable<string> comfyServers, Dictionary<string, string>? settings = null)
+    /// <summary>The database's connection string, for another replica to share it.</summary>
+    public string Database => _environment["ConnectionStrings__fleetdb"];
+
+    /// <summary>
+    /// Starts a bridge over a new database, or over <paramref name="database"/> (a connection string) to run beside
+    /// other replicas sharing it; give each of those its own <c>ComfyUI__BridgeId</c>, as replicas on one host must.
+    /// </summary>
+    public static async Task<Bridge> StartAsync(PostgresFixture postgres, IEnumerable<string> comfyServers, Dictionary<string, string>? settings = null,
+        string? database = null)
     {
         var output = Directory.CreateTempSubdirectory("comfy-bridge-outputs-").FullName;
         var environment = new Dictionary<string, string>
         {
-            ["ConnectionStrings__fleetdb"] = await postgres.Server.CreateDatabaseAsync(CancellationToken.None),
+            ["ConnectionStrings__fleetdb"] = database ?? await postgres.Server.CreateDatabaseAsync(CancellationToken.None),
             ["Kestrel__Endpoints__http__Url"] = Url(),
             ["Kestrel__Endpoints__grpc__Url"] = Url(),
             ["Kestrel__Endpoints__grpc__Protocols"] = "Http2",
@@ -66,14 +75,22 @@ public sealed class Bridge : IAsyncDisposable
     /// <summary>Starts the process (again, after <see cref="KillAsync"/>) on the same ports, database and output folder.</summary>
     public async Task RestartAsync()
     {
-        if (Process is not null)
+        if (Process is not null && !_stopped)
         {
             await Process.DisposeAsync();
         }
         Process = await ServiceProcess.StartAsync(typeof(Bridge).Assembly, "ComfyBridge", _environment, CancellationToken.None);
+        _stopped = false;
     }
 
     public Task KillAsync() => Process.KillAsync();
+
+    /// <summary>Stops the process gracefully (SIGTERM), as Kubernetes stops a pod.</summary>
+    public async Task StopAsync()
+    {
+        await Process.DisposeAsync();
+        _stopped = true;
+    }
 
     /// <summary>A client signed as <paramref name="owner"/> with <paramref name="role"/>, as the gateway forwards a key's calls.</summary>
     public HttpClient Client(string owner = "alice", CallerRole role = CallerRole.Operator)
@@ -134,7 +151,10 @@ public sealed class Bridge : IAsyncDisposable
         {
             client.Dispose();
         }
-        await Process.DisposeAsync();
+        if (!_stopped)
+        {
+            await Process.DisposeAsync();
+        }
         Directory.Delete(OutputDirectory, recursive: true);
     }
 }

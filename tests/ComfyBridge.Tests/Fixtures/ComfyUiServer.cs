@@ -51,6 +51,9 @@ public sealed class ComfyUiServer : IAsyncDisposable
     /// <summary>False plays a ComfyUI from before client-chosen prompt ids: it names every prompt itself.</summary>
     public bool HonourPromptId { get; set; } = true;
 
+    /// <summary>Every prompt queued, in order, with the client id that queued it (its messages go to that client's socket only).</summary>
+    public ConcurrentQueue<(string PromptId, string? ClientId)> Queued { get; } = new();
+
     /// <summary>How long each sampler step takes.</summary>
     public TimeSpan StepDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 
@@ -146,6 +149,7 @@ public sealed class ComfyUiServer : IAsyncDisposable
         {
             _pending.Add(job);
         }
+        Queued.Enqueue((job.Id, job.ClientId));
         _work.Release();
         await BroadcastStatusAsync();
         return Results.Json(new { prompt_id = job.Id, number = job.Number, node_errors = new { } });
@@ -206,6 +210,7 @@ public sealed class ComfyUiServer : IAsyncDisposable
         var clientId = context.Request.Query["clientId"].ToString() is { Length: > 0 } id ? id : Guid.NewGuid().ToString("N");
         using var webSocket = await context.WebSockets.AcceptWebSocketAsync();
         var socket = new ClientSocket(webSocket);
+        // As ComfyUI keeps its sockets by client id: a second connection under one id takes the messages from the first.
         _sockets[clientId] = socket;
         await SendAsync(socket, "status", new JsonObject { ["status"] = StatusData(), ["sid"] = clientId });
         var buffer = new byte[1024];
