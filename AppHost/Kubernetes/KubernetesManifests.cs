@@ -9,7 +9,8 @@ namespace AgentFleet.AppHost.Kubernetes;
 /// runner, a StatefulSet) and a Service per project, PostgreSQL and Redis as StatefulSets (left out when the AppHost
 /// was given connection strings), a Secret for the secret parameters and a ConfigMap for the rest, probes on
 /// <c>/ready</c> and <c>/alive</c>, requests and limits, PodDisruptionBudgets, autoscalers for the gateway and
-/// ManagementApi, and the "restricted" Pod Security Standard throughout. Objects are the KubernetesClient models,
+/// ManagementApi, a namespace, and the "restricted" Pod Security Standard for every pod but the runner's (which needs
+/// what bubblewrap needs: see <see cref="RunnerRuntimeClass"/>). Objects are the KubernetesClient models,
 /// serialized in a fixed order, so the output only changes when the app model does.
 /// </summary>
 public static class KubernetesManifests
@@ -38,6 +39,7 @@ public static class KubernetesManifests
             }
         }
         files["config.yaml"] = [Parameters(resources, parameters, secret: true), Parameters(resources, parameters, secret: false)];
+        files["namespace.yaml"] = [FleetNamespace()];
 
         Directory.CreateDirectory(outputDirectory);
         foreach (var stale in Directory.GetFiles(outputDirectory, "*.yaml"))
@@ -51,7 +53,7 @@ public static class KubernetesManifests
                 + string.Join("---\n", objects.Select(o => KubernetesYaml.Serialize(o).TrimEnd() + "\n")));
         }
         await File.WriteAllTextAsync(Path.Combine(outputDirectory, "kustomization.yaml"),
-            "# Generated: every manifest of the fleet. kubectl apply -k deploy/k8s\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+            $"# Generated: every manifest of the fleet. kubectl apply -k deploy/k8s\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {Namespace}\nresources:\n"
             + string.Concat(files.Keys.Select(f => $"  - {f}\n")));
     }
 
@@ -87,7 +89,7 @@ public static class KubernetesManifests
                 Requests = new Dictionary<string, ResourceQuantity> { ["cpu"] = new(shape.CpuRequest), ["memory"] = new(shape.MemoryRequest) },
                 Limits = new Dictionary<string, ResourceQuantity> { ["cpu"] = new(shape.CpuLimit), ["memory"] = new(shape.MemoryLimit) },
             },
-            SecurityContext = Restricted(),
+            SecurityContext = shape.Stateful ? SandboxingRunner() : Restricted(),
             VolumeMounts = [new V1VolumeMount { MountPath = "/tmp", Name = "tmp" }, .. shape.Stateful ? [new V1VolumeMount { MountPath = "/data", Name = "data" }] : Array.Empty<V1VolumeMount>()],
         };
         var pod = new V1PodTemplateSpec
@@ -96,7 +98,9 @@ public static class KubernetesManifests
             Spec = new V1PodSpec
             {
                 Containers = [container],
-                SecurityContext = RestrictedPod(AppUser),
+                SecurityContext = shape.Stateful ? RunnerPod() : RestrictedPod(AppUser),
+                // The runner confines agents itself; the runtime class confines the runner (see SandboxingRunner).
+                RuntimeClassName = shape.Stateful ? RunnerRuntimeClass : null,
                 Volumes = [new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource() }],
                 AutomountServiceAccountToken = false,
             },
@@ -234,6 +238,28 @@ public static class KubernetesManifests
     private static V1Probe Probe(string path, List<(string Name, int Port)> ports) =>
         new() { HttpGet = new V1HTTPGetAction { Port = ports.First(p => p.Name == "http").Port, Path = path }, PeriodSeconds = 10, FailureThreshold = 3 };
 
+    public const string Namespace = "agent-fleet";
+
+    /// <summary>
+    /// The fleet's namespace. Pod Security admission enforces "privileged" there because the runner's pods need root and
+    /// SYS_ADMIN for bubblewrap (no lower level admits them); every other pod is restricted, and "restricted" is audited
+    /// and warned about, so anything else that drifts from it is reported at once.
+    /// </summary>
+    private static V1Namespace FleetNamespace() => new()
+    {
+        ApiVersion = "v1", Kind = "Namespace",
+        Metadata = new V1ObjectMeta
+        {
+            Name = Namespace,
+            Labels = new Dictionary<string, string>(Labels(Namespace))
+            {
+                ["pod-security.kubernetes.io/enforce"] = "privileged",
+                ["pod-security.kubernetes.io/audit"] = "restricted",
+                ["pod-security.kubernetes.io/warn"] = "restricted",
+            },
+        },
+    };
+
     /// <summary>The headless Service that gives each pod of a StatefulSet its own DNS name.</summary>
     private static string PodsService(string name) => $"{name}-pods";
 
@@ -254,6 +280,35 @@ public static class KubernetesManifests
     private static V1PodSecurityContext RestrictedPod(long user) => new()
     {
         RunAsNonRoot = true, RunAsUser = user, RunAsGroup = user, FsGroup = user, SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+    };
+
+    /// <summary>
+    /// The runner's pods run under a sandboxing runtime (GKE Sandbox and gVisor's own installs name it <c>gvisor</c>): it
+    /// gives the runner the root, the mounts and the fresh <c>/proc</c> bubblewrap needs to confine each agent as a uid
+    /// of its own, inside a kernel of the sandbox's, not the node's.
+    /// </summary>
+    public const string RunnerRuntimeClass = "gvisor";
+
+    /// <summary>
+    /// What bubblewrap needs and nothing more: root, with only the capabilities the runner uses (namespaces and
+    /// mounts, switching to a session's uid, preparing and removing its directory, signalling its agent). Tried here
+    /// by running the sandbox tests with the bounding set cut to these; they fail without SYS_ADMIN. The container's
+    /// own AppArmor profile forbids mounts, so it has none; seccomp stays the runtime's default.
+    /// </summary>
+    private static V1SecurityContext SandboxingRunner() => new()
+    {
+        AllowPrivilegeEscalation = false,
+        ReadOnlyRootFilesystem = true,
+        RunAsNonRoot = false,
+        RunAsUser = 0,
+        Capabilities = new V1Capabilities { Drop = ["ALL"], Add = ["SYS_ADMIN", "SETUID", "SETGID", "CHOWN", "FOWNER", "DAC_OVERRIDE", "KILL"] },
+        SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+        AppArmorProfile = new V1AppArmorProfile { Type = "Unconfined" },
+    };
+
+    private static V1PodSecurityContext RunnerPod() => new()
+    {
+        RunAsNonRoot = false, RunAsUser = 0, RunAsGroup = 0, SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
     };
 
     private static V1SecurityContext Restricted() => new()
