@@ -28,12 +28,21 @@ public sealed class IdentitySigner
     {
         _secret = secret is { Length: > 0 } ? Encoding.UTF8.GetBytes(secret) : RandomNumberGenerator.GetBytes(32);
         _time = time ?? TimeProvider.System;
+        // A one-shot HMAC sets the key up anew on every call (in OpenSSL 3, a provider lookup); a keyed instance per
+        // thread is reset instead. Every request the gateway forwards, and every one a service checks, is signed.
+        _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _secret));
     }
+
+    private readonly ThreadLocal<IncrementalHash> _hmac;
+
+    private string IssuedNow() => _time == TimeProvider.System
+        ? SystemSeconds.Now
+        : _time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Sets the identity headers for a request to <paramref name="method"/> <paramref name="path"/> (as sent: encoded, no query).</summary>
     public void Sign(CallerIdentity identity, string method, string path, Action<string, string> setHeader)
     {
-        var issued = _time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var issued = IssuedNow();
         var role = CallerIdentity.RoleName(identity.Role);
         setHeader(IdentityHeaders.KeyId, identity.KeyId);
         setHeader(IdentityHeaders.Owner, identity.Owner);
@@ -77,7 +86,21 @@ public sealed class IdentitySigner
 
     private string Compute(string keyId, string owner, string role, string issued, string method, string path)
     {
-        var payload = Encoding.UTF8.GetBytes($"v1\n{keyId}\n{owner}\n{role}\n{issued}\n{method.ToUpperInvariant()}\n{path}");
-        return Convert.ToBase64String(HMACSHA256.HashData(_secret, payload));
+        // Every proxied request is signed: the payload is encoded into a pooled buffer, not a string and an array of its own.
+        var text = $"v1\n{keyId}\n{owner}\n{role}\n{issued}\n{method.ToUpperInvariant()}\n{path}";
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(text, buffer);
+            Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+            var hmac = _hmac.Value!;
+            hmac.AppendData(buffer.AsSpan(0, length));
+            hmac.GetHashAndReset(mac);
+            return Convert.ToBase64String(mac);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

@@ -65,7 +65,8 @@ public sealed class ApiKeyResolver : IDisposable
     /// </summary>
     public async ValueTask<CallerIdentity?> ResolveAsync(string key, IPAddress? client, CancellationToken cancellationToken)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        // Every request with a key passes here: the hash goes on the stack, and only the cache key is a new string.
+        var hash = HashOf(key, stackalloc byte[SHA256.HashSizeInBytes]);
         if (_adminHash is not null && CryptographicOperations.FixedTimeEquals(hash, _adminHash))
         {
             return AdminIdentity;
@@ -82,13 +83,38 @@ public sealed class ApiKeyResolver : IDisposable
         {
             throw new TooManyFailedKeysException(_failureRefill);
         }
-        var identity = await LookUpAsync(hash, cancellationToken);
+        var identity = await LookUpAsync(hash.ToArray(), cancellationToken);
         if (identity is null)
         {
             _failures.AttemptAcquire(address, 1).Dispose();
         }
         _cache.Set(cacheKey, new CachedKey(identity), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = _ttl });
         return identity;
+    }
+
+    // A one-shot hash looks the algorithm up on every call (OpenSSL 3); an instance per thread is only reset.
+    private static readonly ThreadLocal<IncrementalHash> Sha256 = new(() => IncrementalHash.CreateHash(HashAlgorithmName.SHA256));
+
+    private static Span<byte> HashOf(string key, Span<byte> hash)
+    {
+        var length = Encoding.UTF8.GetMaxByteCount(key.Length);
+        var rented = length > 512 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
+        try
+        {
+            Span<byte> utf8 = rented ?? stackalloc byte[512];
+            var written = Encoding.UTF8.GetBytes(key, utf8);
+            var sha256 = Sha256.Value!;
+            sha256.AppendData(utf8[..written]);
+            sha256.GetHashAndReset(hash);
+            return hash;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     private async Task<CallerIdentity?> LookUpAsync(byte[] hash, CancellationToken cancellationToken)

@@ -24,7 +24,8 @@ public static class RateLimiterSetup
         {
             foreach (var policy in routes.Select(r => r.RateLimit).OfType<RateLimitPolicy>().DistinctBy(p => p.Name, StringComparer.OrdinalIgnoreCase))
             {
-                options.AddPolicy(PolicyName(policy), context => Partition(context, policy));
+                var partitions = new Partitions(policy);
+                options.AddPolicy(PolicyName(policy), partitions.For);
             }
             options.OnRejected = RejectAsync;
         });
@@ -37,16 +38,34 @@ public static class RateLimiterSetup
     /// </summary>
     public static string PolicyName(RateLimitPolicy policy) => "fleet:" + policy.Name.ToLowerInvariant();
 
-    private static RateLimitPartition<string> Partition(HttpContext context, RateLimitPolicy policy)
+    /// <summary>
+    /// A policy's partitions. Every request asks for its partition, so what does not change between requests (the
+    /// limiter factory and its singletons, the loopback exemption) is looked up once, on the first.
+    /// </summary>
+    private sealed class Partitions(RateLimitPolicy policy)
     {
-        var client = context.Connection.RemoteIpAddress;
-        if (context.RequestServices.GetRequiredService<IOptions<RateLimitingConfig>>().Value.ExemptLoopback && client is not null && IPAddress.IsLoopback(client))
+        private Func<string, RateLimiter>? _factory;
+        private bool _exemptLoopback;
+
+        public RateLimitPartition<string> For(HttpContext context)
         {
-            return RateLimitPartition.GetNoLimiter("loopback");
+            var factory = _factory ?? Initialize(context.RequestServices);
+            var client = context.Connection.RemoteIpAddress;
+            if (_exemptLoopback && client is not null && IPAddress.IsLoopback(client))
+            {
+                return RateLimitPartition.GetNoLimiter("loopback");
+            }
+            var partition = context.Features.Get<CallerIdentity>() is { } caller ? $"key:{caller.KeyId}" : $"ip:{client}";
+            return RateLimitPartition.Get(partition, factory);
         }
-        var partition = context.Features.Get<CallerIdentity>() is { } caller ? $"key:{caller.KeyId}" : $"ip:{client}";
-        return RateLimitPartition.Get(partition, key => new SharedBucketLimiter(
-            context.RequestServices.GetRequiredService<GatewayRateLimiter>(), key, policy, context.RequestServices.GetRequiredService<IHttpContextAccessor>()));
+
+        private Func<string, RateLimiter> Initialize(IServiceProvider services)
+        {
+            var buckets = services.GetRequiredService<GatewayRateLimiter>();
+            var accessor = services.GetRequiredService<IHttpContextAccessor>();
+            _exemptLoopback = services.GetRequiredService<IOptions<RateLimitingConfig>>().Value.ExemptLoopback;
+            return _factory = key => new SharedBucketLimiter(buckets, key, policy, accessor);
+        }
     }
 
     private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)

@@ -14,6 +14,7 @@ public sealed class SharedBucketLimiter(GatewayRateLimiter buckets, string parti
 {
     // Named once per partition, not per request.
     private readonly string _bucket = GatewayRateLimiter.BucketKey(policy, partition);
+    private readonly string _limit = policy.PermitLimit.ToString(CultureInfo.InvariantCulture);
     private long _lastUsed = Stopwatch.GetTimestamp();
 
     // Holds no state of its own (that is in the buckets), so an idle one may be dropped and made again.
@@ -30,7 +31,7 @@ public sealed class SharedBucketLimiter(GatewayRateLimiter buckets, string parti
         var decision = await buckets.TakeAsync(_bucket, policy, cancellationToken);
         if (accessor.HttpContext?.Response.Headers is { } headers)
         {
-            headers["X-RateLimit-Limit"] = policy.PermitLimit.ToString(CultureInfo.InvariantCulture);
+            headers["X-RateLimit-Limit"] = _limit;
             headers["X-RateLimit-Remaining"] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
         }
         return new BucketLease(decision.Allowed, policy, decision.RetryAfter);
