@@ -16,8 +16,10 @@ public static class HealthExtensions
     public const string ReadyTag = "ready";
 
     /// <summary>A readiness check of a dependency: unhealthy when it fails, given 5 s.</summary>
-    public static IHealthChecksBuilder AddReadinessCheck(this IServiceCollection services, string name, Func<IServiceProvider, IHealthCheck> check) =>
-        services.AddHealthChecks().Add(new HealthCheckRegistration(name, check, HealthStatus.Unhealthy, [ReadyTag], TimeSpan.FromSeconds(5)));
+    /// <param name="failureStatus">What a check that throws or times out counts as: Unhealthy, or Degraded for a dependency the service carries on without.</param>
+    public static IHealthChecksBuilder AddReadinessCheck(this IServiceCollection services, string name, Func<IServiceProvider, IHealthCheck> check,
+        HealthStatus failureStatus = HealthStatus.Unhealthy) =>
+        services.AddHealthChecks().Add(new HealthCheckRegistration(name, check, failureStatus, [ReadyTag], TimeSpan.FromSeconds(5)));
 
     public static void AddDefaultHealthChecks(this IHostApplicationBuilder builder) =>
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);

@@ -36,8 +36,9 @@ internal static class Extensions
         // Optional: with it, replicas pass each other live events and cancels (BridgeBus); without it, one replica needs none.
         if (builder.Configuration.GetConnectionString("redis") is { Length: > 0 })
         {
-            builder.AddFleetRedis("redis");
-            builder.Services.PostConfigure<HealthCheckServiceOptions>(options => BridgeBusHealthCheck.Wrap(options, "redis:redis"));
+            // Jobs, streams and cancels go on without Redis (other replicas' jobs are followed through PostgreSQL).
+            builder.AddFleetRedis("redis", new RedisOutage("live events pass between replicas",
+                "streams of jobs other replicas follow poll PostgreSQL"));
         }
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ComfyServerPool>();

@@ -121,13 +121,16 @@ public sealed partial class RunnerDirectory(SessionRunnerGrpc.SessionRunnerClien
     private SessionRunnerGrpc.SessionRunnerClient ClientOf(RunnerStatus runner) =>
         runner.GrpcAddress.Length == 0 ? any : _clients.GetOrAdd(runner.GrpcAddress, Connect).Client;
 
-    // Signed as ManagementApi, as the service-discovery client is; each call sets its own deadline.
+    // Signed as ManagementApi, as the service-discovery client is; each call sets its own deadline. Given an HttpClient
+    // (not a handler) the channel connects afresh for each call after a failure, as the factory's clients do, instead of
+    // waiting out a reconnect backoff: a runner that restarts is reached as soon as it listens.
     private (GrpcChannel, SessionRunnerGrpc.SessionRunnerClient) Connect(string address)
     {
         var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
-            HttpHandler = new SignedIdentityHandler(signer, CallerIdentity.Service(Extensions.Extensions.ResourceName),
-                new SocketsHttpHandler { EnableMultipleHttp2Connections = true }),
+            HttpClient = new HttpClient(new SignedIdentityHandler(signer, CallerIdentity.Service(Extensions.Extensions.ResourceName),
+                new SocketsHttpHandler { EnableMultipleHttp2Connections = true })) { Timeout = Timeout.InfiniteTimeSpan },
+            DisposeHttpClient = true,
         });
         return (channel, new SessionRunnerGrpc.SessionRunnerClient(channel));
     }

@@ -48,8 +48,9 @@ internal static class Extensions
         var sharedSpend = builder.Configuration.GetConnectionString("redis") is { Length: > 0 };
         if (sharedSpend)
         {
-            builder.AddFleetRedis("redis");
-            builder.Services.PostConfigure<HealthCheckServiceOptions>(options => SpendCountersHealthCheck.Wrap(options, "redis:redis"));
+            // Model calls go on without Redis, each replica counting its own: an unready proxy would fail them for nothing.
+            builder.AddFleetRedis("redis", new RedisOutage("budgets' spend is shared by every replica",
+                "budgets count this replica's calls on top of the stored spend"));
         }
         builder.Services.AddSingleton(services => new SpendCounters(sharedSpend ? services.GetRequiredService<IConnectionMultiplexer>() : null,
             services.GetRequiredService<ILogger<SpendCounters>>()));
