@@ -35,6 +35,8 @@ public sealed class IdentitySigner
 
     private readonly ThreadLocal<IncrementalHash> _hmac;
 
+    private long NowSeconds() => _time == TimeProvider.System ? SystemSeconds.UnixSeconds : _time.GetUtcNow().ToUnixTimeSeconds();
+
     private string IssuedNow() => _time == TimeProvider.System
         ? SystemSeconds.Now
         : _time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -66,7 +68,7 @@ public sealed class IdentitySigner
         var issued = headers[IdentityHeaders.Issued].ToString();
         if (keyId.Length == 0 || owner.Length == 0 || !CallerIdentity.TryParseRole(role, out var parsedRole)
             || !long.TryParse(issued, out var issuedAt)
-            || Math.Abs(_time.GetUtcNow().ToUnixTimeSeconds() - issuedAt) > MaxAge.TotalSeconds)
+            || Math.Abs(NowSeconds() - issuedAt) > MaxAge.TotalSeconds)
         {
             return null;
         }

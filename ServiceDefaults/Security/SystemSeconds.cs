@@ -3,18 +3,25 @@ using System.Globalization;
 namespace AgentFleet.ServiceDefaults.Security;
 
 /// <summary>
-/// The Unix time in whole seconds, as text, kept current by a timer. A signature's issue time needs no more than
+/// The Unix time in whole seconds (and as text), kept current by a timer. A signature's issue time needs no more than
 /// that, and reading the clock on every request costs a system call on some hosts (a microsecond or more, measured in
 /// the gateway bench's profile), where this is a field read.
 /// </summary>
 internal static class SystemSeconds
 {
-    private static volatile string _now = Read();
+    private static volatile Reading _now = Read();
 
-    // Ten times a second: the text is at most 100 ms behind the clock.
+    // Ten times a second: the value is at most 100 ms behind the clock.
     private static readonly Timer Ticker = new(_ => _now = Read(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
 
-    public static string Now
+    // The number and its text replaced together, so a reader sees the two of one reading.
+    private sealed record Reading(long Seconds, string Text);
+
+    public static string Now => Current.Text;
+
+    public static long UnixSeconds => Current.Seconds;
+
+    private static Reading Current
     {
         get
         {
@@ -23,5 +30,9 @@ internal static class SystemSeconds
         }
     }
 
-    private static string Read() => DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+    private static Reading Read()
+    {
+        var seconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        return new Reading(seconds, seconds.ToString(CultureInfo.InvariantCulture));
+    }
 }
