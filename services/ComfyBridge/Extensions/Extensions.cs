@@ -13,7 +13,6 @@ using AgentFleet.ComfyBridge.Webhooks;
 using AgentFleet.ServiceDefaults.Data;
 using AgentFleet.ServiceDefaults.Health;
 using AgentFleet.ServiceDefaults.Security;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace AgentFleet.ComfyBridge.Extensions;
 

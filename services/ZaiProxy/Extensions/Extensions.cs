@@ -11,7 +11,6 @@ using AgentFleet.ZaiProxy.Pool;
 using AgentFleet.ZaiProxy.Simulation;
 using AgentFleet.ZaiProxy.Telemetry;
 using AgentFleet.ZaiProxy.Upstream;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
